@@ -1,0 +1,114 @@
+"""Background estimation: a fast 2-D rolling ball and a lane-profile baseline.
+
+Two families, as in the tools scientists know (ImageJ, Image Studio):
+
+* :func:`rolling_ball` — a 2-D background image (the surface a ball of ``radius``
+  rolling under the signal reaches), computed on a shrunken image like ImageJ
+  does for large radii, so a 4000 x 3000 scan takes well under a second.
+* :func:`profile_baseline` — a 1-D baseline under a lane profile (opening with a
+  flat window followed by smoothing), used to find bands; band volumes themselves
+  use straight baselines between band-free flanks (see :mod:`blotquant.image.quantify`).
+
+Both return the background; nothing is subtracted in place.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+from scipy import ndimage as ndi
+
+from blotquant.errors import InvalidInputError
+
+__all__ = ["block_reduce", "profile_baseline", "rolling_ball"]
+
+
+def block_reduce(image: npt.ArrayLike, *, factor: int, func: str = "mean") -> np.ndarray:
+    """Shrink an image by an integer ``factor`` with block means or minima.
+
+    Edge rows/columns that do not fill a whole block are padded by repetition.
+    """
+    data = np.asarray(image, dtype=np.float32)
+    if factor <= 1:
+        return data.copy()
+    h, w = data.shape
+    ph, pw = (-h) % factor, (-w) % factor
+    if ph or pw:
+        data = np.pad(data, ((0, ph), (0, pw)), mode="edge")
+    blocks = data.reshape(data.shape[0] // factor, factor, data.shape[1] // factor, factor)
+    if func == "min":
+        return blocks.min(axis=(1, 3))
+    return blocks.mean(axis=(1, 3), dtype=np.float32)
+
+
+def rolling_ball(signal: npt.ArrayLike, *, radius: float = 50.0) -> npt.NDArray[np.float32]:
+    """2-D rolling-ball background of a bands-bright signal image.
+
+    The image is shrunk by block minima (factor 1, 2, 4 or 8 by radius, as ImageJ
+    does), a grey opening with a flat square of side ``2 * radius`` (shrunken) is
+    taken, the result is smoothed and enlarged by linear interpolation, and
+    finally capped by the signal itself. A flat element is what ImageJ's ball
+    amounts to on 16-bit data, where the ball's height (``radius`` grey levels)
+    is negligible against the signal range.
+
+    Parameters
+    ----------
+    signal : (M, N) array_like
+        Bands bright.
+    radius : float
+        Ball radius in pixels of the full image; larger than the largest band's
+        half-height.
+
+    Returns
+    -------
+    (M, N) ndarray of float32
+        The background, <= ``signal`` everywhere.
+
+    Examples
+    --------
+    >>> img = np.full((60, 60), 10.0); img[28:32, 20:40] += 100
+    >>> bg = rolling_ball(img, radius=10)
+    >>> float(np.abs(bg - 10).max()) < 1e-3
+    True
+    """
+    if not radius > 0:
+        msg = f"`radius` must be > 0, got {radius}"
+        raise InvalidInputError(msg)
+    data = np.asarray(signal, dtype=np.float32)
+    shrink = 1 if radius <= 10 else 2 if radius <= 30 else 4 if radius <= 100 else 8
+    small = block_reduce(data, factor=shrink, func="min")
+    small_radius = max(1.0, radius / shrink)
+    size = 2 * int(np.ceil(small_radius)) + 1
+    # flat, separable structuring element: fast (O(N)) and, for 16-bit data where
+    # a ball of radius r grey levels is flat anyway, equivalent to ImageJ's ball
+    opened = ndi.grey_opening(small, size=(size, size), mode="nearest")
+    if shrink > 1:
+        opened = ndi.uniform_filter(opened, size=3, mode="nearest")
+        zoom = (data.shape[0] / opened.shape[0], data.shape[1] / opened.shape[1])
+        background = ndi.zoom(opened, zoom, order=1, mode="nearest", grid_mode=True)
+        background = background[: data.shape[0], : data.shape[1]]
+    else:
+        background = opened
+    return np.minimum(background, data)
+
+
+def profile_baseline(profile: npt.ArrayLike, *, window: int) -> npt.NDArray[np.float64]:
+    """Baseline under a 1-D lane profile: a flat opening, then a running mean.
+
+    Parameters
+    ----------
+    profile : (K,) array_like
+        Lane profile, bands as peaks.
+    window : int
+        Opening width in samples; wider than the widest band (or doublet).
+
+    Returns
+    -------
+    (K,) ndarray
+        Baseline <= profile.
+    """
+    values = np.asarray(profile, dtype=np.float64)
+    window = int(max(3, min(window, values.size)))
+    opened = ndi.grey_opening(values, size=window, mode="nearest")
+    smooth = ndi.uniform_filter1d(opened, size=max(3, window // 2), mode="nearest")
+    return np.minimum(smooth, values)

@@ -1,0 +1,288 @@
+"""Band volumes: background-subtracted integrated signal with local baselines.
+
+For every lane the signal is summed across the lane box at each row, giving the
+lane's *sum profile* P(y). Each band gets an integration window (out to where
+its peak has fallen into the noise, plus a margin for the tails); overlapping
+windows form a cluster. The background under a cluster is the straight line
+between the mean of P over a band-free flank above it and one below it, exactly
+what an expert draws by hand under a peak in ImageJ's gel analyser, but placed
+by the data. The cluster's volume above the line is shared between its bands in
+proportion to a sum-of-Gaussians fit row by row, so a doublet is split by its
+shape rather than cut at a line.
+
+With ``method="rolling_ball"`` a 2-D background image is subtracted instead and
+the windows are summed without flank baselines.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from scipy import ndimage as ndi
+from scipy.optimize import least_squares
+
+__all__ = ["BandWindow", "LaneMeasurement", "clean_dust", "measure_lane"]
+
+
+@dataclass(frozen=True)
+class BandWindow:
+    """Where to integrate one band of one lane (rows of the lane strip).
+
+    Attributes
+    ----------
+    row : float
+        Centre (peak) row.
+    half_width : float
+        Half of the full width at half maximum, rows.
+    top, bottom : int
+        Integration window, half-open.
+    detected : bool
+        False for a predicted position where the lane shows no band.
+    """
+
+    row: float
+    half_width: float
+    top: int
+    bottom: int
+    detected: bool
+
+
+@dataclass(frozen=True)
+class LaneMeasurement:
+    """Per-band measurements of one lane, in the order of the windows given."""
+
+    volume: np.ndarray
+    center: np.ndarray
+    top: np.ndarray
+    bottom: np.ndarray
+    peak: np.ndarray
+    background: np.ndarray
+    area: np.ndarray
+    n_saturated: np.ndarray
+    noise: float
+
+
+def clean_dust(strip: npt.NDArray[np.float32], *, noise: float, core: slice) -> np.ndarray:
+    """Replace isolated specks (dust, hot pixels, pinholes) by a local median.
+
+    A pixel is a speck when it departs, in the same direction and by more than
+    6 noise SDs, from three references: its 3 x 3 median, the median of its row
+    across the lane core (bands are uniform across a lane) and the median of the
+    7 pixels above and below it (bands are smooth along the lane). Band corners,
+    edges and peaks fail at least one of the three tests and are never touched.
+
+    Parameters
+    ----------
+    strip : (K, w) ndarray
+        Lane box signal.
+    noise : float
+        Per-pixel noise SD.
+    core : slice
+        Columns of the lane core within the strip.
+    """
+    thr = 6.0 * noise
+    med3 = ndi.median_filter(strip, size=3, mode="nearest")
+    dev = strip - med3
+    candidates = np.abs(dev) > thr
+    if not candidates.any():
+        return strip
+    row_med = np.median(strip[:, core], axis=1)[:, None]
+    vert = ndi.median_filter(strip, size=(7, 1), mode="nearest")
+    d_row = strip - row_med
+    d_vert = strip - vert
+    rel = 0.5 * np.abs(med3 - np.minimum(row_med, vert))
+    specks = (
+        candidates
+        & (np.sign(d_row) == np.sign(dev)) & (np.abs(d_row) > thr)
+        & (np.sign(d_vert) == np.sign(dev)) & (np.abs(d_vert) > thr)
+        & (np.abs(dev) > rel)
+    )
+    if not specks.any():
+        return strip
+    specks = ndi.binary_dilation(specks, iterations=1)
+    cleaned = strip.copy()
+    cleaned[specks] = vert[specks]
+    return cleaned
+
+
+def window_from_profile(resid: np.ndarray, row: float, *, noise: float) -> tuple[int, int, float]:
+    """Integration window around a peak of a baseline-removed lane-mean profile.
+
+    Walks out from the peak until the profile drops below ``max(noise, 1 % of the
+    peak)`` or turns up again at a valley below half the peak, then adds a margin
+    of one half-width (at least 2 rows) for the tails.
+
+    Returns
+    -------
+    top, bottom : int
+        Half-open window.
+    half_width : float
+        Half width at half maximum.
+    """
+    n = resid.size
+    p = int(np.clip(round(row), 0, n - 1))
+    height = resid[p]
+    level = max(noise, 0.01 * height)
+    a = p
+    while a > 0 and resid[a - 1] > level and not (resid[a - 1] > resid[a] and resid[a] < 0.5 * height):
+        a -= 1
+    b = p
+    while b < n - 1 and resid[b + 1] > level and not (resid[b + 1] > resid[b] and resid[b] < 0.5 * height):
+        b += 1
+    above = resid > 0.5 * height
+    ha = p
+    while ha > 0 and above[ha - 1]:
+        ha -= 1
+    hb = p
+    while hb < n - 1 and above[hb + 1]:
+        hb += 1
+    half_width = max(0.5, (hb - ha + 1) / 2.0)
+    margin = max(2, int(np.ceil(1.0 * half_width)))
+    return max(0, a - margin), min(n, b + 1 + margin), half_width
+
+
+def _clusters(windows: list[BandWindow], *, min_gap: int) -> list[list[int]]:
+    order = sorted(range(len(windows)), key=lambda i: windows[i].top)
+    groups: list[list[int]] = []
+    end = -(10**9)
+    for i in order:
+        if groups and windows[i].top < end + min_gap:
+            groups[-1].append(i)
+            end = max(end, windows[i].bottom)
+        else:
+            groups.append([i])
+            end = windows[i].bottom
+    return groups
+
+
+def _gaussian_shares(y: np.ndarray, resid: np.ndarray, comps: list[BandWindow]) -> np.ndarray:
+    """Row-by-row shares of each component from a sum-of-Gaussians fit."""
+    k = len(comps)
+    mu0 = np.array([c.row for c in comps])
+    sd0 = np.array([max(0.8, c.half_width / 1.1774) for c in comps])
+    amp0 = np.array([max(resid[int(np.clip(round(c.row) - y[0], 0, y.size - 1))], 1e-9)
+                     if c.detected else 0.0 for c in comps])
+    scale = max(float(np.abs(resid).max()), 1e-12)
+
+    def model(theta: np.ndarray) -> np.ndarray:
+        amp, mu, sd = theta[:k], theta[k : 2 * k], theta[2 * k :]
+        return (amp[:, None] * np.exp(-0.5 * ((y[None, :] - mu[:, None]) / sd[:, None]) ** 2))
+
+    def fun(theta: np.ndarray) -> np.ndarray:
+        return (model(theta).sum(axis=0) - resid) / scale
+
+    lo = np.concatenate([np.zeros(k), mu0 - 3.0, np.full(k, 0.5)])
+    hi = np.concatenate([np.full(k, 10 * scale + 1e-9), mu0 + 3.0, np.maximum(sd0 * 3, 1.5)])
+    x0 = np.clip(np.concatenate([amp0, mu0, sd0]), lo + 1e-12, hi - 1e-12)
+    try:
+        fit = least_squares(fun, x0, bounds=(lo, hi), method="trf", max_nfev=200)
+        comp = model(fit.x)
+    except (ValueError, np.linalg.LinAlgError):
+        comp = model(x0)
+    total = comp.sum(axis=0)
+    shares = np.zeros_like(comp)
+    good = total > 1e-12 * scale
+    shares[:, good] = comp[:, good] / total[good]
+    # rows no component explains go to the nearest component centre
+    if (~good).any():
+        nearest = np.argmin(np.abs(y[None, ~good] - mu0[:, None]), axis=0)
+        shares[nearest, np.flatnonzero(~good)] = 1.0
+    return shares
+
+
+def measure_lane(
+    strip: npt.NDArray[np.float32],
+    windows: list[BandWindow],
+    *,
+    saturated: npt.NDArray[np.bool_] | None = None,
+    background: npt.NDArray[np.float32] | None = None,
+    noise: float,
+    flank: int | None = None,
+) -> LaneMeasurement:
+    """Measure the bands of one lane.
+
+    Parameters
+    ----------
+    strip : (K, w) ndarray
+        Signal of the lane box (rows of the membrane, columns of the lane).
+    windows : list of BandWindow
+        One per band row, detected or predicted.
+    saturated : (K, w) bool ndarray, optional
+        Clipped pixels.
+    background : (K, w) ndarray, optional
+        A 2-D background to subtract instead of flank baselines.
+    noise : float
+        Per-pixel noise SD.
+    flank : int, optional
+        Flank length in rows; by default from the band widths.
+    """
+    n_rows, width = strip.shape
+    k = len(windows)
+    out = {name: np.zeros(k) for name in ("volume", "center", "top", "bottom", "peak",
+                                          "background", "area")}
+    n_sat = np.zeros(k, dtype=np.int64)
+    if k == 0:
+        return LaneMeasurement(**out, n_saturated=n_sat, noise=noise)
+    if background is not None:
+        data = strip - background
+    else:
+        data = strip
+    profile = data.sum(axis=1, dtype=np.float64)
+    typical = float(np.median([w.half_width for w in windows]))
+    flank_len = flank or max(4, int(np.ceil(2.0 * typical)))
+    groups = _clusters(windows, min_gap=3)
+    tops = [min(windows[i].top for i in g) for g in groups]
+    bottoms = [max(windows[i].bottom for i in g) for g in groups]
+    for gi, group in enumerate(groups):
+        top, bottom = tops[gi], bottoms[gi]
+        if background is None:
+            lim_above = bottoms[gi - 1] if gi > 0 else 0
+            lim_below = tops[gi + 1] if gi + 1 < len(groups) else n_rows
+            a0 = max(lim_above, top - flank_len)
+            b1 = min(lim_below, bottom + flank_len)
+            above = profile[a0:top]
+            below = profile[bottom:b1]
+            if above.size == 0 and below.size == 0:
+                base_rows = np.zeros(bottom - top)
+            elif above.size == 0:
+                base_rows = np.full(bottom - top, below.mean())
+            elif below.size == 0:
+                base_rows = np.full(bottom - top, above.mean())
+            else:
+                ya, yb = (a0 + top - 1) / 2.0, (bottom + b1 - 1) / 2.0
+                va, vb = above.mean(), below.mean()
+                rows = np.arange(top, bottom)
+                base_rows = va + (vb - va) * (rows - ya) / (yb - ya)
+        else:
+            base_rows = np.zeros(bottom - top)
+        resid = profile[top:bottom] - base_rows
+        rows = np.arange(top, bottom, dtype=np.float64)
+        if len(group) == 1:
+            shares = np.ones((1, resid.size))
+        else:
+            shares = _gaussian_shares(rows, resid, [windows[i] for i in group])
+        box = data[top:bottom] - (base_rows / width)[:, None]
+        for j, i in enumerate(group):
+            contrib = resid * shares[j]
+            out["volume"][i] = float(contrib.sum())
+            weight = np.clip(contrib, 0, None)
+            out["center"][i] = (float((rows * weight).sum() / weight.sum()) if weight.sum() > 0
+                                else windows[i].row)
+            main = shares[j] >= 0.5 if len(group) > 1 else np.ones(resid.size, dtype=bool)
+            if not main.any():
+                main = np.zeros(resid.size, dtype=bool)
+                main[int(np.clip(round(windows[i].row) - top, 0, resid.size - 1))] = True
+            sel = np.flatnonzero(main)
+            out["top"][i] = top + sel[0]
+            out["bottom"][i] = top + sel[-1] + 1
+            out["peak"][i] = float(box[sel].max()) if sel.size else 0.0
+            out["background"][i] = float(np.mean(base_rows[sel]) / width) if background is None \
+                else float(background[top + sel].mean())
+            out["area"][i] = float(sel.size * width) if len(group) > 1 else float((bottom - top) * width)
+            if len(group) == 1:
+                out["top"][i], out["bottom"][i] = top, bottom
+            if saturated is not None:
+                n_sat[i] = int(saturated[int(out["top"][i]) : int(out["bottom"][i])].sum())
+    return LaneMeasurement(**out, n_saturated=n_sat, noise=noise)
