@@ -57,11 +57,11 @@ def guess_polarity(data: npt.ArrayLike) -> tuple[Polarity, float]:
     >>> guess_polarity(1000 - img)[0]
     'dark'
     """
-    small = _downsample(np.asarray(data))
+    small = _downsample(np.asarray(data), target=256)
     small = ndi.median_filter(small, size=3)
-    # remove large-scale variation (membrane edges, gradients) with a wide median
+    # remove large-scale variation (membrane edges, gradients) with a wide mean
     size = max(5, min(small.shape) // 6)
-    local = small - ndi.median_filter(small, size=size)
+    local = small - ndi.uniform_filter(small, size=size, mode="nearest")
     med = float(np.median(local))
     lo, hi = np.percentile(local, [0.5, 99.5])
     upper, lower = hi - med, med - lo
