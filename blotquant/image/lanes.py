@@ -17,6 +17,7 @@ of the signal. Coordinates returned are in pixels of that image times ``scale``.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -47,6 +48,8 @@ class DetectionImage:
         (0 for background noise, 1 for anything 5 noise SDs above background).
     coarse : (m, n) ndarray
         The shrunken signal itself (membrane plateaus live here).
+    background : (m, n) ndarray
+        A wide opening of ``coarse``: bands removed, plateaus and gaps kept.
     factor : int
         Shrink factor (full-resolution pixels per detection pixel).
     noise : float
@@ -56,6 +59,7 @@ class DetectionImage:
     enhanced: np.ndarray
     occupancy: np.ndarray
     coarse: np.ndarray
+    background: np.ndarray
     factor: int
     noise: float
 
@@ -111,15 +115,15 @@ def make_detection_image(signal: npt.ArrayLike, *, target: int = 700) -> Detecti
     h, w = coarse.shape
     # opening wide in x and y: removes bands and lanes, keeps blotches and plateaus
     size = max(7, int(min(h, w) / 6)) | 1
-    background = ndi.grey_opening(coarse, size=(size, size), mode="nearest")
-    background = ndi.uniform_filter(background, size=size, mode="nearest")
+    opened = ndi.grey_opening(coarse, size=(size, size), mode="nearest")
+    background = ndi.uniform_filter(opened, size=size, mode="nearest")
     enhanced = coarse - np.minimum(background, coarse)
     # an opening sits below the noise; most pixels are background, so the median
     # of the difference is that offset
     enhanced = enhanced - np.median(enhanced)
     noise = max(robust_sd(enhanced), 1e-6 * float(np.ptp(coarse)) + 1e-12)
     occupancy = np.clip((enhanced - 2.0 * noise) / (3.0 * noise), 0.0, 1.0)
-    return DetectionImage(enhanced, occupancy, coarse, factor, noise)
+    return DetectionImage(enhanced, occupancy, coarse, opened, factor, noise)
 
 
 def _shear_profile(image: np.ndarray, tan: float) -> np.ndarray:
@@ -139,8 +143,13 @@ def _shear_profile(image: np.ndarray, tan: float) -> np.ndarray:
 def estimate_tilt(occupancy: npt.ArrayLike, *, max_degrees: float = 6.0) -> float:
     """Angle (degrees) of lane tilt: positive when lanes lean right going down.
 
-    The column projection of a sheared copy is sharpest (largest sum of squares)
-    when the shear undoes the tilt. Coarse search in 0.25 degree steps, then 0.05.
+    A rotated blot tilts its lanes and its band rows by the same angle. For each
+    candidate angle the image is sheared to undo it, and the sharpness (sum of
+    squares) of the column projection (lanes) and of the row projection (band
+    rows) are measured; each is scaled by its maximum over the angles and the two
+    are added, so a blot with a single band row or a single lane still gives a
+    well-defined answer, and a periodic lane pattern cannot alias onto the
+    neighbouring lane. Coarse search in 0.25 degree steps, then 0.05.
 
     Parameters
     ----------
@@ -149,22 +158,28 @@ def estimate_tilt(occupancy: npt.ArrayLike, *, max_degrees: float = 6.0) -> floa
     max_degrees : float
         Largest tilt considered.
     """
-    image = np.asarray(occupancy, dtype=np.float64)
-    small = image
+    from blotquant.image.background import block_reduce
+
+    small = np.asarray(occupancy, dtype=np.float64)
     if small.size > 250_000:
         step = int(np.ceil(np.sqrt(small.size / 250_000)))
-        small = small[::step, ::step]
+        small = block_reduce(small, factor=step).astype(np.float64)
+    if not small.any():
+        return 0.0
 
-    def score(deg: float) -> float:
-        prof = _shear_profile(small, np.tan(np.radians(deg)))
-        return float(np.sum(prof**2))
+    def scores(degrees: np.ndarray) -> np.ndarray:
+        cols, rows = [], []
+        for deg in degrees:
+            t = np.tan(np.radians(deg))
+            cols.append(np.sum(_shear_profile(small, t) ** 2))
+            rows.append(np.sum(_shear_profile(small.T, -t) ** 2))
+        cols_a, rows_a = np.asarray(cols), np.asarray(rows)
+        return cols_a / cols_a.max() + rows_a / rows_a.max() - 1e-3 * np.abs(degrees)
 
     coarse = np.arange(-max_degrees, max_degrees + 1e-9, 0.25)
-    scores = [score(d) for d in coarse]
-    best = float(coarse[int(np.argmax(scores))])
+    best = float(coarse[int(np.argmax(scores(coarse)))])
     fine = np.arange(best - 0.25, best + 0.25 + 1e-9, 0.05)
-    scores = [score(d) for d in fine]
-    return float(fine[int(np.argmax(scores))])
+    return float(fine[int(np.argmax(scores(fine)))])
 
 
 def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
@@ -210,18 +225,82 @@ def _lane_pattern(occ: np.ndarray) -> np.ndarray:
     return (prof - prof.mean()) / norm if norm > 0 else prof * 0
 
 
+def _gap_membranes(det: DetectionImage) -> list[tuple[int, int, int, int]]:
+    """Membranes stacked vertically, separated by interior rows of lower background.
+
+    The median of each row of the band-free background (a wide opening, which
+    removes bands but keeps dark gaps) is compared with a grey closing of itself:
+    a gap between membranes is a dip at least 8 pixel-noise SDs deep and 10 % of
+    the membrane's height above the darkest pixels, with steep edges (a slow
+    blotch is not a gap), that does not touch the top or bottom of the image.
+    """
+    coarse = det.coarse
+    h, w = coarse.shape
+    level = ndi.gaussian_filter1d(np.median(det.background, axis=1), 1.0)
+    closed = ndi.grey_closing(level, size=max(5, h // 3), mode="nearest")
+    dip = closed - level
+    noise = det.noise + 1e-12
+    floor = float(np.percentile(coarse, 0.5))
+    elevation = float(np.median(level)) - floor
+    gap = (dip > 8 * noise) & (dip > 0.1 * max(elevation, 1e-12))
+    steps = np.abs(np.diff(level, prepend=level[0]))
+
+    def sharp(a: int, b: int) -> bool:
+        depth = float(dip[a:b].max())
+        edge_a = steps[max(0, a - 3) : a + 3].max()
+        edge_b = steps[max(0, b - 3) : b + 3].max()
+        return min(edge_a, edge_b) >= 0.25 * depth
+
+    runs = [(a, b) for a, b in _runs(gap)
+            if a > 0 and b < h and 2 <= b - a <= h // 4 and sharp(a, b)]
+    if not runs:
+        return []
+    pieces, start = [], 0
+    for a, b in runs:
+        pieces.append((start, a))
+        start = b
+    pieces.append((start, h))
+    margin = 1
+    pieces = [(max(0, a + margin if a else 0), min(h, b - margin if b < h else h))
+              for a, b in pieces]
+    pieces = [(a, b) for a, b in pieces if b - a >= 0.1 * h]
+    if len(pieces) < 2:
+        return []
+    return [(a, b, 0, w) for a, b in pieces]
+
+
+def _offset_patterns(a: np.ndarray, b: np.ndarray) -> bool:
+    """True when two lane patterns match only after a shift (offset membranes)."""
+    n = a.size
+    best, best_shift = -1.0, 0
+    for shift in range(-n // 4, n // 4 + 1):
+        if shift >= 0:
+            c = float(np.dot(a[shift:], b[: n - shift]))
+        else:
+            c = float(np.dot(a[: n + shift], b[-shift:]))
+        if c > best:
+            best, best_shift = c, shift
+    return float(np.dot(a, b)) < 0.5 and best > 0.7 and abs(best_shift) >= 2
+
+
 def find_membranes(det: DetectionImage) -> list[tuple[int, int, int, int]]:
     """Regions (top, bottom, left, right) of the membranes, detection pixels.
 
-    A single region covering the whole image is returned when nothing suggests
-    several membranes. Regions are ordered top to bottom, then left to right.
+    Tried in turn: membranes glowing on a darker platen (2-D plateaus), membranes
+    stacked with a darker gap between them (row dips), and cut membranes whose
+    band blocks show the same lane pattern shifted sideways. A single region
+    covering the whole image is returned when nothing suggests several membranes.
+    Regions are ordered top to bottom, then left to right.
     """
     h, w = det.occupancy.shape
     boxes = _plateau_membranes(det)
     if boxes:
         boxes.sort(key=lambda b: (b[0] // max(1, (h // 4)), b[2]))
         return boxes
-    # band blocks: rows that hold bands; split where lane patterns disagree
+    boxes = _gap_membranes(det)
+    if boxes:
+        return boxes
+    # band blocks: rows that hold bands; split where lane patterns are offset
     row_activity = det.occupancy.mean(axis=1)
     active = ndi.gaussian_filter1d(row_activity, 1.0) > max(0.02, 0.15 * row_activity.max())
     blocks = [b for b in _runs(active) if b[1] - b[0] >= 2]
@@ -232,16 +311,15 @@ def find_membranes(det: DetectionImage) -> list[tuple[int, int, int, int]]:
         prev = groups[-1]
         a = _lane_pattern(det.occupancy[prev[0][0] : prev[-1][1]])
         b = _lane_pattern(det.occupancy[block[0] : block[1]])
-        gap_rows = det.occupancy[prev[-1][1] : block[0]]
-        blank_gap = gap_rows.shape[0] >= max(4, h // 25)
-        if float(np.dot(a, b)) < 0.5 and blank_gap:
+        blank_gap = block[0] - prev[-1][1] >= max(4, h // 25)
+        if blank_gap and _offset_patterns(a, b):
             groups.append([block])
         else:
             prev.append(block)
     if len(groups) == 1:
         return [(0, h, 0, w)]
     cuts = [0]
-    for g1, g2 in zip(groups[:-1], groups[1:], strict=True):
+    for g1, g2 in itertools.pairwise(groups):
         cuts.append((g1[-1][1] + g2[0][0]) // 2)
     cuts.append(h)
     return [(cuts[i], cuts[i + 1], 0, w) for i in range(len(groups))]
@@ -328,7 +406,7 @@ def detect_lanes_in_region(
         lefts.append(box_l)
         rights.append(box_r)
         cut.append(bool(touches))
-    to_full = lambda v: (np.asarray(v, dtype=np.float64) + left) * f  # noqa: E731
+    to_full = lambda v: (np.asarray(v, dtype=np.float64) + left) * f
     W = full_shape[1]
     lefts_full = np.clip(np.floor(to_full(lefts)), 0, W).astype(int)
     rights_full = np.clip(np.ceil(to_full(rights)), 0, W).astype(int)

@@ -21,7 +21,6 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 from scipy import ndimage as ndi
-from scipy.optimize import least_squares
 
 __all__ = ["BandWindow", "LaneMeasurement", "clean_dust", "measure_lane"]
 
@@ -158,37 +157,42 @@ def _clusters(windows: list[BandWindow], *, min_gap: int) -> list[list[int]]:
 
 
 def _gaussian_shares(y: np.ndarray, resid: np.ndarray, comps: list[BandWindow]) -> np.ndarray:
-    """Row-by-row shares of each component from a sum-of-Gaussians fit."""
-    k = len(comps)
-    mu0 = np.array([c.row for c in comps])
-    sd0 = np.array([max(0.8, c.half_width / 1.1774) for c in comps])
-    amp0 = np.array([max(resid[int(np.clip(round(c.row) - y[0], 0, y.size - 1))], 1e-9)
-                     if c.detected else 0.0 for c in comps])
-    scale = max(float(np.abs(resid).max()), 1e-12)
+    """Row-by-row shares of each component of a cluster.
 
-    def model(theta: np.ndarray) -> np.ndarray:
-        amp, mu, sd = theta[:k], theta[k : 2 * k], theta[2 * k :]
-        return (amp[:, None] * np.exp(-0.5 * ((y[None, :] - mu[:, None]) / sd[:, None]) ** 2))
+    Component shapes are Gaussians at the detected centres with widths from the
+    detected half-widths; their amplitudes come from non-negative least squares
+    (linear, fast and stable however many bands a cluster holds). Centres are
+    then refined once by a weighted centroid within each component's share and
+    the amplitudes solved again.
+    """
+    from scipy.optimize import nnls
 
-    def fun(theta: np.ndarray) -> np.ndarray:
-        return (model(theta).sum(axis=0) - resid) / scale
+    mu = np.array([c.row for c in comps], dtype=np.float64)
+    sd = np.array([max(0.7, c.half_width / 1.1774) for c in comps])
+    target = np.clip(resid, 0, None)
 
-    lo = np.concatenate([np.zeros(k), mu0 - 3.0, np.full(k, 0.5)])
-    hi = np.concatenate([np.full(k, 10 * scale + 1e-9), mu0 + 3.0, np.maximum(sd0 * 3, 1.5)])
-    x0 = np.clip(np.concatenate([amp0, mu0, sd0]), lo + 1e-12, hi - 1e-12)
-    try:
-        fit = least_squares(fun, x0, bounds=(lo, hi), method="trf", max_nfev=200)
-        comp = model(fit.x)
-    except (ValueError, np.linalg.LinAlgError):
-        comp = model(x0)
+    def basis(mu: np.ndarray) -> np.ndarray:
+        return np.exp(-0.5 * ((y[None, :] - mu[:, None]) / sd[:, None]) ** 2)
+
+    for _ in range(2):
+        g = basis(mu)
+        amp, _ = nnls(g.T, target)
+        comp = amp[:, None] * g
+        total = comp.sum(axis=0)
+        shares = np.divide(comp, total, out=np.zeros_like(comp), where=total > 0)
+        weights = shares * target
+        mass = weights.sum(axis=1)
+        new_mu = np.where(mass > 0, (weights * y).sum(axis=1) / np.where(mass > 0, mass, 1), mu)
+        mu = np.clip(new_mu, mu - 2.0, mu + 2.0)
+    g = basis(mu)
+    amp, _ = nnls(g.T, target)
+    comp = amp[:, None] * g
     total = comp.sum(axis=0)
-    shares = np.zeros_like(comp)
-    good = total > 1e-12 * scale
-    shares[:, good] = comp[:, good] / total[good]
-    # rows no component explains go to the nearest component centre
-    if (~good).any():
-        nearest = np.argmin(np.abs(y[None, ~good] - mu0[:, None]), axis=0)
-        shares[nearest, np.flatnonzero(~good)] = 1.0
+    shares = np.divide(comp, total, out=np.zeros_like(comp), where=total > 0)
+    empty = total <= 0
+    if empty.any():
+        nearest = np.argmin(np.abs(y[None, empty] - mu[:, None]), axis=0)
+        shares[nearest, np.flatnonzero(empty)] = 1.0
     return shares
 
 
