@@ -352,3 +352,45 @@ def test_committed_files_match_generator(tmp_path):
             a = pd.read_csv(TEST_IMAGES / f"{stem}_{table}.csv")
             b = pd.read_csv(tmp_path / f"{stem}_{table}.csv")
             pd.testing.assert_frame_equal(a, b, rtol=1e-6)
+
+
+def _bench_module():
+    path = TEST_IMAGES.parent / "benchmarks" / "bench_image.py"
+    spec = importlib.util.spec_from_file_location("_bq_bench_image", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_benchmark_scores_truth_as_perfect_and_catches_errors():
+    bench = _bench_module()
+    blot = make_blot(
+        shape=(300, 400),
+        n_lanes=6,
+        marker_lane=1,
+        band_rows=(80.0, 160.0, 168.0),
+        tilt_deg=3.0,
+        rng=4,
+    )
+    lanes, bands = blot.lanes, blot.bands.assign(detected=blot.bands["present"])
+    perfect = bench.score_tool("t", lanes, blot.bands, lanes, bands, 400, dilution=False)
+    assert perfect.lanes_ok
+    assert perfect.recall == 1.0
+    assert perfect.precision == 1.0
+    assert perfect.rel_err_p95 == 0.0
+    # 10 % too much volume in one band, one lane shifted by half a width, one spurious band
+    worse = bands.copy()
+    worse.loc[worse.index[9], "volume"] *= 1.10
+    spurious = worse.iloc[[9]].assign(y=worse.iloc[9]["y"] + 40)
+    worse = pd.concat([worse, spurious], ignore_index=True)
+    shifted = lanes.copy()
+    shifted.loc[2, "x_center"] += 0.4 * shifted.loc[2, "width"]
+    s = bench.score_tool("t", blot.lanes, blot.bands, shifted, worse, 400, dilution=False)
+    assert not s.lanes_ok
+    assert s.precision == pytest.approx(s.n_matched / (s.n_matched + 1))
+    row = bands.iloc[9]
+    same_row = bands.query("kind == 'sample' and band == @row.band")["volume"]
+    n, total = len(same_row), same_row.sum()
+    expected = 1.10 * (total / n) / ((total + 0.10 * row["volume"]) / n) - 1
+    assert max(s.rel_errs) == pytest.approx(expected, rel=1e-9)

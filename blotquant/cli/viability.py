@@ -1,8 +1,8 @@
 """``blotquant viability``: MTT plates + layout -> viability, QC, IC50s, CIs.
 
 Writes into ``--out`` atomically: ``wells.csv``, ``conditions.csv``, ``replicates.csv``,
-``qc.csv``, ``fits.csv``, ``ed.csv``, ``combination.csv`` (when mixtures exist),
-``params.json`` and ``figures/dose_response_<cell line>.{pdf,svg,png}``.
+``qc.csv``, ``fits.csv``, ``ed.csv``, ``ed_replicates.csv``, ``combination.csv`` (Chou) and
+``combination_loewe.csv`` (4PL Loewe CI) when mixtures exist, ``params.json`` and ``figures/dose_response_<cell line>.{pdf,svg,png}``.
 """
 
 from __future__ import annotations
@@ -47,8 +47,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
                    help="leave flagged outlier wells out of means and fits (still reported)")
     p.add_argument("--outlier-threshold", type=float, default=QCParams().outlier_threshold,
                    help="robust z above which a well is flagged")
-    p.add_argument("--interval", default="tfls", choices=["tfls", "delta", "profile", "none"],
-                   help="IC50 confidence interval (default tfls: log scale)")
+    p.add_argument("--interval", default="replicates",
+                   choices=["replicates", "tfls", "delta", "profile", "none"],
+                   help="primary IC50 / Loewe CI interval (default replicates: one fit per "
+                        "biological replicate, t interval over replicates; else the pooled "
+                        "fit's interval)")
+    p.add_argument("--pooled-interval", default="tfls",
+                   choices=["tfls", "delta", "profile", "none"],
+                   help="interval of the pooled fit, pooled_* columns (default tfls)")
     p.add_argument("--no-figures", action="store_true", help="skip the figures")
     p.set_defaults(func=run)
 
@@ -94,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
         table, args.layout, reference_wavelength=args.reference_wavelength,
         wavelength=args.wavelength, model=args.model, fit_on=args.fit_on,
         exclude_outliers=args.exclude_outliers, interval=args.interval,
-        qc=QCParams(outlier_threshold=args.outlier_threshold))
+        pooled_interval=args.pooled_interval, qc=QCParams(outlier_threshold=args.outlier_threshold))
     inputs = (*args.plates, args.layout)
     with atomic_output_dir(args.out, inputs=tuple(inputs)) as tmp:
         write_csv(result.wells, tmp / "wells.csv")
@@ -103,8 +109,11 @@ def run(args: argparse.Namespace) -> int:
         write_csv(result.qc, tmp / "qc.csv")
         write_csv(result.fits, tmp / "fits.csv")
         write_csv(result.ed, tmp / "ed.csv")
+        write_csv(result.replicate_ed, tmp / "ed_replicates.csv")
         if not result.combination.empty:
             write_csv(result.combination, tmp / "combination.csv")
+        if not result.loewe.empty:
+            write_csv(result.loewe, tmp / "combination_loewe.csv")
         figures = [] if args.no_figures else _figures(result, tmp / "figures")
         params = dict(result.params)
         params.update(version=__version__, plates_files=[str(p) for p in args.plates],

@@ -93,7 +93,11 @@ def rolling_ball(signal: npt.ArrayLike, *, radius: float = 50.0) -> npt.NDArray[
 
 
 def profile_baseline(profile: npt.ArrayLike, *, window: int) -> npt.NDArray[np.float64]:
-    """Baseline under a 1-D lane profile: a flat opening, then a running mean.
+    """Baseline under a 1-D lane profile: a flat opening of the lightly smoothed profile.
+
+    Smoothing first (Gaussian, SD 1.5 samples) keeps the opening from hugging
+    the noise minima; no smoothing afterwards, so steps (membrane edges) are
+    followed exactly instead of leaving a bump that looks like a band.
 
     Parameters
     ----------
@@ -109,6 +113,6 @@ def profile_baseline(profile: npt.ArrayLike, *, window: int) -> npt.NDArray[np.f
     """
     values = np.asarray(profile, dtype=np.float64)
     window = int(max(3, min(window, values.size)))
-    opened = ndi.grey_opening(values, size=window, mode="nearest")
-    smooth = ndi.uniform_filter1d(opened, size=max(3, window // 2), mode="nearest")
-    return np.minimum(smooth, values)
+    smooth = ndi.gaussian_filter1d(values, 1.5, mode="nearest")
+    opened = ndi.grey_opening(smooth, size=window, mode="nearest")
+    return np.minimum(opened, values)

@@ -54,8 +54,15 @@ class Deskew:
         x, y = self._rot.T @ pts.reshape(2, -1)
         return (x + (w - 1) / 2).reshape(np.shape(u)), (y + (h - 1) / 2).reshape(np.shape(v))
 
-    def apply(self, image: npt.ArrayLike, *, order: int = 1) -> np.ndarray:
-        """Resample ``image`` into deskewed coordinates (edges extended)."""
+    def valid(self) -> np.ndarray:
+        """Boolean mask of deskewed pixels that come from inside the input image."""
+        ones = np.ones(self.in_shape, dtype=np.float32)
+        if self.angle == 0:
+            return ones > 0
+        return self.apply(ones, order=0, mode="constant") > 0.5
+
+    def apply(self, image: npt.ArrayLike, *, order: int = 1, mode: str = "nearest") -> np.ndarray:
+        """Resample ``image`` into deskewed coordinates (edges extended by default)."""
         data = np.asarray(image)
         if self.angle == 0:
             return data
@@ -69,5 +76,5 @@ class Deskew:
         offset = in_c - matrix @ out_c
         src = data.astype(np.float32) if data.dtype == bool else data
         result = ndi.affine_transform(src, matrix, offset=offset, output_shape=(ho, wo),
-                                      order=order, mode="nearest")
+                                      order=order, mode=mode, cval=0.0)
         return result > 0.5 if data.dtype == bool else result

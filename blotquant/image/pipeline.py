@@ -124,6 +124,7 @@ def _measure_membrane(
     sat: np.ndarray,
     geom: LaneGeometry,
     *,
+    valid: np.ndarray,
     params: AnalysisParams,
     background2d: np.ndarray | None,
 ) -> list[dict[str, object]]:
@@ -141,7 +142,14 @@ def _measure_membrane(
         strips.append(strip)
         noises.append(noise)
         core = strip[:, a - geom.lefts[i] : b - geom.lefts[i]]
-        peaks.append(find_lane_peaks(core, window=window, min_snr=params.min_snr))
+        found = find_lane_peaks(core, window=window, min_snr=params.min_snr)
+        # peaks must lie where the deskewed lane holds real pixels (not edge fill)
+        inside = valid[top:bottom, a:b].all(axis=1)
+        rows_ok = np.flatnonzero(inside)
+        if rows_ok.size and found.rows.size:
+            keep = (found.rows >= rows_ok[0] + 3) & (found.rows <= rows_ok[-1] - 3)
+            found = type(found)(found.rows[keep], found.heights[keep], found.noise)
+        peaks.append(found)
     spacings = np.concatenate([np.diff(p.rows) for p in peaks if p.rows.size > 1] or [np.zeros(0)])
     min_spacing = float(np.percentile(spacings, 10)) if spacings.size else float(window)
     tolerance = float(np.clip(0.45 * min_spacing, 2.5, 0.5 * np.median(widths)))
@@ -192,10 +200,15 @@ def _measure_membrane(
                          noise=noises[i])
         for band_index, win in enumerate(lane_windows[i]):
             peak = float(m.peak[band_index])
+            # a detection must also hold up as a volume: clearly positive against
+            # the noise of a sum over its box plus the uncertainty of its baseline
+            area = float(m.area[band_index])
+            volume_noise = m.noise * np.sqrt(max(area, 1.0)) * 2.0
+            significant = m.volume[band_index] > 3.0 * volume_noise and peak > 0
             records.append({
                 "lane_index": i,
                 "band": band_index + 1,
-                "detected": win.detected,
+                "detected": bool(win.detected and significant),
                 "x_d": float(geom.centers[i]),
                 "y_d": float(m.center[band_index]) + top,
                 "x_left_d": float(geom.lefts[i]),
@@ -319,6 +332,7 @@ def analyze(
         signal = deskew.apply(signal, order=1)
         sat = deskew.apply(sat, order=0)
         det = make_detection_image(signal)
+    valid = deskew.valid()
     background2d = rolling_ball(signal, radius=radius) if background == "rolling_ball" else None
 
     geoms: list[LaneGeometry] = []
@@ -340,7 +354,8 @@ def analyze(
     )
     lane_rows, band_rows = [], []
     for m_index, geom in enumerate(geoms, start=1):
-        records = _measure_membrane(signal, sat, geom, params=params, background2d=background2d)
+        records = _measure_membrane(signal, sat, geom, valid=valid, params=params,
+                                    background2d=background2d)
         for i in range(geom.centers.size):
             y_mid = (geom.top + geom.bottom) / 2
             (xc,), (yc,) = deskew.inverse([geom.centers[i]], [y_mid])
