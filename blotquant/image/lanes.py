@@ -325,6 +325,68 @@ def find_membranes(det: DetectionImage) -> list[tuple[int, int, int, int]]:
     return [(cuts[i], cuts[i + 1], 0, w) for i in range(len(groups))]
 
 
+def lane_profile(enhanced: np.ndarray, occupancy: np.ndarray) -> np.ndarray:
+    """Column profile in which faint and bright lanes count alike and gaps still dip.
+
+    Each row is divided by its own 95th percentile and square-root compressed,
+    then rows are added with weights equal to how band-like they are (their mean
+    occupancy), so rows of noise contribute nothing.
+    """
+    weights = occupancy.mean(axis=1)
+    rows = np.flatnonzero(weights > 0.01)
+    if rows.size == 0:
+        return np.zeros(enhanced.shape[1])
+    sub = np.clip(enhanced[rows], 0, None)
+    scale = np.percentile(sub, 95, axis=1)[:, None]
+    scale[scale <= 0] = np.inf
+    norm = np.sqrt(np.clip(sub / scale, 0, 1.0))
+    norm = norm * (occupancy[rows] > 0)
+    return (weights[rows, None] * norm).sum(axis=0).astype(np.float64)
+
+
+def _merge_close(peaks: np.ndarray, prom: np.ndarray, profile: np.ndarray, *, min_distance: float):
+    """Merge neighbouring peaks closer than ``min_distance`` (one lane with a dip)."""
+    peaks, prom = list(peaks), list(prom)
+    i = 0
+    while i < len(peaks) - 1:
+        if peaks[i + 1] - peaks[i] < min_distance:
+            a, b = peaks[i], peaks[i + 1]
+            wa, wb = profile[a], profile[b]
+            peaks[i] = int(round((a * wa + b * wb) / max(wa + wb, 1e-12)))
+            prom[i] = max(prom[i], prom[i + 1])
+            del peaks[i + 1], prom[i + 1]
+        else:
+            i += 1
+    return np.asarray(peaks, dtype=int), np.asarray(prom)
+
+
+def _split_wide(peaks: np.ndarray, prom: np.ndarray, profile: np.ndarray, *, pitch: float):
+    """Split a plateau that spans several pitches into that many lanes (touching lanes)."""
+    out_p, out_q = [], []
+    for p, q in zip(peaks, prom, strict=True):
+        height = profile[p]
+        level = 0.5 * height
+        a = p
+        while a > 0 and profile[a - 1] > level:
+            a -= 1
+        b = p
+        while b < profile.size - 1 and profile[b + 1] > level:
+            b += 1
+        n_parts = int(round((b - a + 1) / pitch))
+        if n_parts >= 2 and (b - a + 1) > 1.6 * pitch:
+            step = (b - a + 1) / n_parts
+            for k in range(n_parts):
+                centre = int(round(a + step * (k + 0.5)))
+                if not any(abs(centre - x) < 0.5 * pitch for x in out_p):
+                    out_p.append(centre)
+                    out_q.append(q)
+        elif not any(abs(p - x) < 0.5 * pitch for x in out_p):
+            out_p.append(int(p))
+            out_q.append(q)
+    order = np.argsort(out_p)
+    return np.asarray(out_p, dtype=int)[order], np.asarray(out_q)[order]
+
+
 def detect_lanes_in_region(
     det: DetectionImage,
     region: tuple[int, int, int, int],
@@ -352,7 +414,7 @@ def detect_lanes_in_region(
     top, bottom, left, right = region
     occ = det.occupancy[top:bottom, left:right]
     f = det.factor
-    profile = occ.sum(axis=0).astype(np.float64)
+    profile = lane_profile(det.enhanced[top:bottom, left:right], occ)
     smooth = ndi.gaussian_filter1d(profile, 1.0)
     pad = 3
     padded = np.pad(smooth, pad, mode="constant")
@@ -365,18 +427,13 @@ def detect_lanes_in_region(
     if peaks.size == 0:
         return empty
     prominences = props["prominences"]
-    # drop peaks closer than half the typical pitch to a stronger one
     if peaks.size >= 3:
+        # typical lane pitch from the peaks themselves; peaks much closer than it
+        # are one lane with a dip, plateaus much wider are touching lanes
         pitch = float(np.median(np.diff(peaks)))
-        keep = np.ones(peaks.size, dtype=bool)
-        order = np.argsort(-prominences)
-        for i in order:
-            if not keep[i]:
-                continue
-            close = (np.abs(peaks - peaks[i]) < 0.5 * pitch) & keep
-            close[i] = False
-            keep[close] = False
-        peaks, prominences = peaks[keep], prominences[keep]
+        peaks, prominences = _merge_close(peaks, prominences, padded, min_distance=0.5 * pitch)
+        pitch = float(np.median(np.diff(peaks))) if peaks.size >= 3 else pitch
+        peaks, prominences = _split_wide(peaks, prominences, padded, pitch=pitch)
     if n_lanes is not None and peaks.size > n_lanes:
         strongest = np.sort(np.argsort(-prominences)[:n_lanes])
         peaks, prominences = peaks[strongest], prominences[strongest]

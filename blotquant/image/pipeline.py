@@ -187,8 +187,9 @@ def _measure_membrane(
                     j = [0, 1] if lane < seen[0] else [-2, -1]
                     slope = (ys[j[1]] - ys[j[0]]) / (seen[j[1]] - seen[j[0]])
                     row = float(ys[j[0]] + slope * (lane - seen[j[0]]))
-                t = int(np.clip(np.floor(row - up), 0, bottom - top))
-                b_ = int(np.clip(np.ceil(row + down), t + 1, bottom - top))
+                n_rows = bottom - top
+                t = int(np.clip(np.floor(row - up), 0, n_rows - 1))
+                b_ = int(np.clip(np.ceil(row + down), t + 1, n_rows))
                 lane_windows[lane].append(BandWindow(row, float(hw), t, b_, False))
     records: list[dict[str, object]] = []
     for i in range(n_lanes):
@@ -333,6 +334,15 @@ def analyze(
         sat = deskew.apply(sat, order=0)
         det = make_detection_image(signal)
     valid = deskew.valid()
+    if tilt_used != 0.0:
+        # pixels filled in by the rotation hold no lanes
+        from dataclasses import replace
+
+        from blotquant.image.background import block_reduce
+
+        inside = block_reduce(valid.astype(np.float32), factor=det.factor) > 0.999
+        det = replace(det, occupancy=det.occupancy * inside[: det.occupancy.shape[0],
+                                                            : det.occupancy.shape[1]])
     background2d = rolling_ball(signal, radius=radius) if background == "rolling_ball" else None
 
     geoms: list[LaneGeometry] = []

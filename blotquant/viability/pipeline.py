@@ -78,6 +78,7 @@ __all__ = [
 
 #: Columns ``analyze_viability`` adds to :data:`blotquant.viability.ed.ED_COLUMNS` in ``ed``.
 ED_EXTRA_COLUMNS: tuple[str, ...] = (
+    "df",  # degrees of freedom of the primary interval (n_used - 1, or the pooled fit's)
     "n_replicates",  # biological replicates with a single-agent series
     "n_used",  # replicates whose own fit reaches the level (enter the replicate interval)
     "sd_log10",  # SD of log10 IC50 over the used replicates
@@ -169,7 +170,7 @@ class ViabilityResult:
         IC50s, one row per cell line, agent, type and level: ``cell_line, agent, unit``,
         :data:`blotquant.viability.ed.ED_COLUMNS` and :data:`ED_EXTRA_COLUMNS`. ``type`` is
         ``relative`` (halfway between the fitted plateaus) or ``absolute`` (50 % of
-        vehicle). ``estimate``, ``se``, ``lower``, ``upper`` follow ``interval``:
+        vehicle). ``estimate``, ``se``, ``lower``, ``upper``, ``df`` follow ``interval``:
         ``"replicates"`` = geometric mean of the per-replicate IC50s with a t interval on
         ``n_used - 1`` df (``se`` by the delta method from the SD of log IC50); otherwise
         the pooled fit's estimate and interval. ``reached`` and the first part of
@@ -470,7 +471,7 @@ def _merge_ed(pooled: pd.DataFrame, reps: pd.DataFrame, params: ViabilityParams)
             notes.append(f"{len(g) - n} of {len(g)} replicate fits do not reach the level")
         if n >= 2:
             se = est * math.log(10.0) * sd / math.sqrt(n)
-            out.loc[i, ["estimate", "se", "lower", "upper"]] = [est, se, lo, hi]
+            out.loc[i, ["estimate", "se", "lower", "upper", "df"]] = [est, se, lo, hi, n - 1]
             out.loc[i, "interval"] = "replicates"
         else:
             notes.append(f"replicate interval needs >= 2 replicates reaching the level, "
@@ -701,7 +702,7 @@ def analyze_viability(
         ``interval``.
     """
     from blotquant.viability.doseresponse import fit_curve, fits_table
-    from blotquant.viability.ed import effective_dose
+    from blotquant.viability.ed import ED_COLUMNS, effective_dose
 
     if interval not in _INTERVALS:
         msg = f"`interval` must be one of {_INTERVALS}, got {interval!r}"
@@ -755,7 +756,8 @@ def analyze_viability(
         for kind in ("relative", "absolute"):
             ed = effective_dose(fit, list(params.ic_levels), type=kind,
                                 interval=pooled_interval, level=level)  # type: ignore[arg-type]
-            ed_rows.append(ed.assign(cell_line=line, agent=agent, unit=unit))
+            ed_rows.append(ed.assign(cell_line=line, agent=agent, unit=unit,
+                                     df=int(fit.df)))
         if not fit.converged:
             notes.append(f"{label}: fit did not converge ({fit.message})")
     well_points = curve_data(wells, fit_on="wells", exclude_outliers=exclude_outliers)
@@ -768,6 +770,7 @@ def analyze_viability(
     eds = eds[lead + [c for c in eds.columns if c not in lead]]
     if len(eds):
         eds = _merge_ed(eds, rep_ed, params)
+        eds = eds[[*lead, *ED_COLUMNS, *ED_EXTRA_COLUMNS]]
     combo = _combination(wells, params, notes)
     loewe = _loewe_table(wells, curves, rep_fits, params, notes)
     out_params = {"analysis": params.to_dict(), "notes": notes,

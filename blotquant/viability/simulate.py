@@ -35,6 +35,7 @@ replicate) draws its own ``log10 e`` around the truth (SD ``bio_sd``).
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -357,12 +358,16 @@ def write_simulated_experiment(sim: SimulatedExperiment, folder: str | Path) -> 
     ``Wavelength: <nm> nm`` grid per wavelength (readable by
     :func:`blotquant.viability.plates.read_plate`). The layout is ``<folder>/layout.csv``
     (columns ``plate, well, type, cell_line, treatment, replicate``); the truth tables are
-    ``truth_curves.csv`` and ``truth_combination.csv``.
+    ``truth_curves.csv`` (true curve, relative and absolute IC50 per cell line and agent),
+    ``truth_combination.csv`` (true Loewe interaction index ``tau`` per cell line and ratio)
+    and ``truth.json`` (the same, nested by cell line, with the simulation settings). The
+    truth is the population value: each plate draws its own IC50s around it (``bio_sd``).
 
     Returns
     -------
     dict of str to Path
-        ``{"layout": path, "truth_curves": path, "truth_combination": path, <plate>: path}``.
+        ``{"layout": path, "truth_curves": path, "truth_combination": path,
+        "truth": path, <plate>: path}``.
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -387,4 +392,18 @@ def write_simulated_experiment(sim: SimulatedExperiment, folder: str | Path) -> 
     sim.curves.to_csv(paths["truth_curves"], index=False)
     paths["truth_combination"] = folder / "truth_combination.csv"
     sim.combination.to_csv(paths["truth_combination"], index=False)
+    truth: dict[str, object] = {"cell_lines": {}, "params": sim.params}
+    for line, part in sim.curves.groupby("cell_line", sort=False):
+        combo = sim.combination[sim.combination["cell_line"] == line]
+        truth["cell_lines"][str(line)] = {  # type: ignore[index]
+            "tau": float(combo["tau"].iloc[0]) if len(combo) else None,
+            "agents": {str(r.agent): {"unit": str(r.unit), "e": float(r.e),
+                                      "hill": float(r.hill), "bottom": float(r.bottom),
+                                      "top": float(r.top),
+                                      "ic50_relative": float(r.ic50_relative),
+                                      "ic50_absolute": (None if math.isnan(r.ic50_absolute)
+                                                        else float(r.ic50_absolute))}
+                       for r in part.itertuples(index=False)}}
+    paths["truth"] = folder / "truth.json"
+    paths["truth"].write_text(json.dumps(truth, indent=2) + "\n")
     return paths
