@@ -56,10 +56,27 @@ class Deskew:
 
     def valid(self) -> np.ndarray:
         """Boolean mask of deskewed pixels that come from inside the input image."""
-        ones = np.ones(self.in_shape, dtype=np.float32)
         if self.angle == 0:
-            return ones > 0
-        return self.apply(ones, order=0, mode="constant") > 0.5
+            return np.ones(self.in_shape, dtype=bool)
+        ho, wo = self.out_shape
+        h, w = self.in_shape
+        # the valid region is convex: test each row's span at its two ends exactly
+        v = np.arange(ho, dtype=np.float64)
+        u = np.arange(wo, dtype=np.float64)
+        x0, y0 = self.inverse(np.zeros(ho), v)
+        x1, y1 = self.inverse(np.ones(ho), v)
+        dx, dy = x1 - x0, y1 - y0  # input step per output column, per row
+        lo = np.full(ho, -np.inf)
+        hi = np.full(ho, np.inf)
+        for start, step, limit in ((x0, dx, w), (y0, dy, h)):
+            with np.errstate(divide="ignore", invalid="ignore"):
+                a = (-0.5 - start) / step
+                b = (limit - 0.5 - start) / step
+            a = np.where(step == 0, np.where((start >= -0.5) & (start <= limit - 0.5), -np.inf, np.inf), a)
+            b = np.where(step == 0, np.where((start >= -0.5) & (start <= limit - 0.5), np.inf, -np.inf), b)
+            lo = np.maximum(lo, np.minimum(a, b))
+            hi = np.minimum(hi, np.maximum(a, b))
+        return (u[None, :] >= lo[:, None]) & (u[None, :] <= hi[:, None])
 
     def apply(self, image: npt.ArrayLike, *, order: int = 1, mode: str = "nearest") -> np.ndarray:
         """Resample ``image`` into deskewed coordinates (edges extended by default)."""

@@ -331,7 +331,7 @@ def analyze(
     deskew = Deskew(tilt_used, signal.shape)
     if tilt_used != 0.0:
         signal = deskew.apply(signal, order=1)
-        sat = deskew.apply(sat, order=0)
+        sat = deskew.apply(sat, order=0) if sat.any() else np.zeros(deskew.out_shape, dtype=bool)
         det = make_detection_image(signal)
     valid = deskew.valid()
     if tilt_used != 0.0:
@@ -381,22 +381,26 @@ def analyze(
                 "slope": float(np.tan(np.radians(tilt_used))),
                 "cut_by_edge": bool(geom.cut_by_edge[i]),
             })
-        for r in records:
-            xs = np.array([r["x_d"], r["x_left_d"], r["x_right_d"], r["x_left_d"], r["x_right_d"]])
-            ys = np.array([r["y_d"], r["y_top_d"], r["y_top_d"], r["y_bottom_d"], r["y_bottom_d"]])
-            xi, yi = deskew.inverse(xs, ys)
-            band_rows.append({
-                "image": scan.name, "membrane": m_index, "lane": int(r["lane_index"]) + 1,
-                "band": r["band"], "detected": r["detected"],
-                "x": float(xi[0]) + offset_x, "y": float(yi[0]) + offset_y,
-                "x_left": float(xi[1:].min()) + offset_x, "x_right": float(xi[1:].max()) + offset_x,
-                "y_top": float(yi[1:].min()) + offset_y, "y_bottom": float(yi[1:].max()) + offset_y,
-                "volume": r["volume"], "area": r["area"], "peak": r["peak"],
-                "background": r["background"], "noise": r["noise"], "snr": r["snr"],
-                "n_saturated": r["n_saturated"], "saturated": r["n_saturated"] > 0,
-            })
+        if not records:
+            continue
+        rec = pd.DataFrame(records)
+        xs = rec[["x_d", "x_left_d", "x_right_d", "x_left_d", "x_right_d"]].to_numpy()
+        ys = rec[["y_d", "y_top_d", "y_top_d", "y_bottom_d", "y_bottom_d"]].to_numpy()
+        xi, yi = deskew.inverse(xs, ys)
+        table = pd.DataFrame({
+            "image": scan.name, "membrane": m_index, "lane": rec["lane_index"] + 1,
+            "band": rec["band"], "detected": rec["detected"],
+            "x": xi[:, 0] + offset_x, "y": yi[:, 0] + offset_y,
+            "x_left": xi[:, 1:].min(axis=1) + offset_x, "x_right": xi[:, 1:].max(axis=1) + offset_x,
+            "y_top": yi[:, 1:].min(axis=1) + offset_y, "y_bottom": yi[:, 1:].max(axis=1) + offset_y,
+            "volume": rec["volume"], "area": rec["area"], "peak": rec["peak"],
+            "background": rec["background"], "noise": rec["noise"], "snr": rec["snr"],
+            "n_saturated": rec["n_saturated"], "saturated": rec["n_saturated"] > 0,
+        })
+        band_rows.append(table)
     lanes = pd.DataFrame(lane_rows, columns=list(LANE_COLUMNS))
-    bands = pd.DataFrame(band_rows, columns=list(BAND_COLUMNS))
+    bands = (pd.concat(band_rows, ignore_index=True)[list(BAND_COLUMNS)] if band_rows
+             else pd.DataFrame(columns=list(BAND_COLUMNS)))
     if used == "dark":
         bands["background"] = _to_input_levels(bands["background"], data_view)
     return BlotResult(scan=scan, lanes=lanes, bands=bands, params=params)

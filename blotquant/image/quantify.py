@@ -82,27 +82,38 @@ def clean_dust(strip: npt.NDArray[np.float32], *, noise: float, core: slice) -> 
         Columns of the lane core within the strip.
     """
     thr = 6.0 * noise
-    med3 = ndi.median_filter(strip, size=3, mode="nearest")
-    dev = strip - med3
-    candidates = np.abs(dev) > thr
-    if not candidates.any():
+    # cheap screen: a speck of amplitude A moves its pixel 8A/9 from the 3 x 3 mean
+    mean3 = ndi.uniform_filter(strip, size=3, mode="nearest")
+    rr, cc = np.nonzero(np.abs(strip - mean3) > 0.8 * thr)
+    if rr.size == 0:
         return strip
-    row_med = np.median(strip[:, core], axis=1)[:, None]
-    vert = ndi.median_filter(strip, size=(7, 1), mode="nearest")
-    d_row = strip - row_med
-    d_vert = strip - vert
+    padded = np.pad(strip, ((3, 3), (1, 1)), mode="edge")
+    r, c = rr + 3, cc + 1
+    neigh = np.stack([padded[r + dy, c + dx] for dy in (-1, 0, 1) for dx in (-1, 0, 1)])
+    med3 = np.median(neigh, axis=0)
+    column = np.stack([padded[r + dy, c] for dy in range(-3, 4)])
+    vert = np.median(column, axis=0)
+    value = strip[rr, cc]
+    row_med = np.median(strip[:, core], axis=1)[rr]
+    dev = value - med3
+    d_row = value - row_med
+    d_vert = value - vert
     rel = 0.5 * np.abs(med3 - np.minimum(row_med, vert))
-    specks = (
-        candidates
+    speck = (
+        (np.abs(dev) > thr)
         & (np.sign(d_row) == np.sign(dev)) & (np.abs(d_row) > thr)
         & (np.sign(d_vert) == np.sign(dev)) & (np.abs(d_vert) > thr)
         & (np.abs(dev) > rel)
     )
-    if not specks.any():
+    if not speck.any():
         return strip
-    specks = ndi.binary_dilation(specks, iterations=1)
+    mask = np.zeros(strip.shape, dtype=bool)
+    mask[rr[speck], cc[speck]] = True
+    mask = ndi.binary_dilation(mask, iterations=1)
     cleaned = strip.copy()
-    cleaned[specks] = vert[specks]
+    mr, mc = np.nonzero(mask)
+    column = np.stack([padded[mr + 3 + dy, mc + 1] for dy in range(-3, 4)])
+    cleaned[mr, mc] = np.median(column, axis=0)
     return cleaned
 
 
