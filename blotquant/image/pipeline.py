@@ -366,6 +366,17 @@ def analyze(
     for m_index, geom in enumerate(geoms, start=1):
         records = _measure_membrane(signal, sat, geom, valid=valid, params=params,
                                     background2d=background2d)
+        if lane_centers is None and n_lanes is None:
+            # a lane found in the projection but holding no band is an artefact
+            # (membrane edge, smear); drop it and renumber the rest
+            with_band = sorted({r["lane_index"] for r in records if r["detected"]})
+            if with_band and len(with_band) < geom.centers.size:
+                keep = np.asarray(with_band)
+                remap = {old: new for new, old in enumerate(with_band)}
+                records = [dict(r, lane_index=remap[r["lane_index"]]) for r in records
+                           if r["lane_index"] in remap]
+                geom = LaneGeometry(geom.centers[keep], geom.lefts[keep], geom.rights[keep],
+                                    geom.top, geom.bottom, geom.cut_by_edge[keep])
         for i in range(geom.centers.size):
             y_mid = (geom.top + geom.bottom) / 2
             (xc,), (yc,) = deskew.inverse([geom.centers[i]], [y_mid])

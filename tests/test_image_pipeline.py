@@ -1,0 +1,173 @@
+"""The image pipeline against exact ground truth (test_images/) and real scans."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from blotquant.cli import main
+from blotquant.errors import BlotquantWarning, InvalidInputError
+from blotquant.image import analyze, read_image
+from blotquant.image.background import rolling_ball
+from blotquant.image.polarity import guess_polarity
+
+from .conftest import TEST_IMAGES
+
+# images whose lanes, bands and volumes the pipeline must recover
+RECOVERED = [
+    "clean_chemi16.tif", "tilt_plus4.tif", "tilt_minus5.tif", "smile_strong.tif",
+    "uneven_groups.tif", "touching_lanes.tif", "edge_cut_lane.tif", "marker_lane.tif",
+    "saturated_plateau.tif", "film_dark8.png", "rgb_dark.jpg", "multipage.tif",
+]
+
+
+def _truth(name: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    stem = name.rsplit(".", 1)[0]
+    return (pd.read_csv(TEST_IMAGES / f"{stem}_lanes.csv"),
+            pd.read_csv(TEST_IMAGES / f"{stem}_bands.csv"))
+
+
+def _match(result, truth_bands: pd.DataFrame) -> pd.DataFrame:
+    """Pair every present sample band with the detected band nearest in y, same lane."""
+    rows = []
+    det = result.bands[result.bands.detected]
+    for t in truth_bands[(truth_bands.present) & (truth_bands.kind == "sample")].itertuples():
+        cand = det[(det.membrane == t.membrane) & (det.lane == t.lane)]
+        if cand.empty:
+            rows.append((t.membrane, t.lane, t.band, t.volume, np.nan, t.saturated))
+            continue
+        best = cand.iloc[int(np.argmin(np.abs(cand.y.to_numpy() - t.y)))]
+        ok = abs(best.y - t.y) <= max(4.0, t.height / 2)
+        rows.append((t.membrane, t.lane, t.band, t.volume, best.volume if ok else np.nan,
+                     t.saturated))
+    return pd.DataFrame(rows, columns=["membrane", "lane", "band", "true", "found", "saturated"])
+
+
+@pytest.mark.parametrize("name", RECOVERED)
+def test_lanes_bands_and_volumes_match_ground_truth(name):
+    if name == "multipage.tif":
+        with pytest.warns(BlotquantWarning, match="page 0 read"):
+            result = analyze(TEST_IMAGES / name)
+    else:
+        result = analyze(TEST_IMAGES / name)
+    lanes_true, bands_true = _truth(name)
+    assert len(result.lanes) == len(lanes_true)
+    width = float((lanes_true.x_right - lanes_true.x_left).median())
+    assert np.abs(np.sort(result.lanes.x_center.to_numpy()) - np.sort(lanes_true.x_center.to_numpy())).max() < width / 3
+    matched = _match(result, bands_true)
+    assert matched.found.notna().mean() >= 0.95  # recall
+    ok = matched[matched.found.notna() & ~matched.saturated]
+    # relative volume within each band row, tool and truth alike (the benchmark's metric)
+    for _, row in ok.groupby(["membrane", "band"]):
+        rel = (row.found / row.found.mean()) / (row.true / row.true.mean())
+        assert np.median(np.abs(rel - 1)) < 0.05
+
+
+def test_saturated_bands_are_flagged():
+    result = analyze(TEST_IMAGES / "saturated_max.tif")
+    _, bands_true = _truth("saturated_max.tif")
+    for t in bands_true[bands_true.saturated].itertuples():
+        hit = result.bands[(result.bands.lane == t.lane) & (np.abs(result.bands.y - t.y) < 6)]
+        assert hit.saturated.any()
+
+
+def test_every_lane_band_pair_has_a_row_and_empty_lanes_invent_nothing():
+    result = analyze(TEST_IMAGES / "clean_chemi16.tif")
+    n_lanes, n_rows = len(result.lanes), result.bands.band.max()
+    assert len(result.bands) == n_lanes * n_rows
+    _, bands_true = _truth("clean_chemi16.tif")
+    assert result.bands.detected.sum() == bands_true.present.sum()
+
+
+def test_volumes_scale_with_intensity_and_polarity_is_symmetric():
+    rng = np.random.default_rng(0)
+    img = rng.normal(200, 3, (160, 200))
+    for x in (40, 100, 160):
+        img[60:75, x - 15 : x + 15] += 800
+    def detected(image, polarity):
+        bands = analyze(image, polarity=polarity).bands
+        return bands[bands.detected].volume.to_numpy()
+
+    light = detected(img, "light")
+    double = detected(200 + 2 * (img - 200), "light")
+    dark = detected(5000 - img, "dark")
+    assert light.size == 3
+    np.testing.assert_allclose(light, 800 * 15 * 30, rtol=0.01)
+    np.testing.assert_allclose(double, 2 * light, rtol=0.01)
+    np.testing.assert_allclose(dark, light, rtol=1e-6)
+
+
+def test_guess_polarity_and_rolling_ball_analytic():
+    img = np.full((80, 80), 50.0)
+    img[30:36, 10:70] += 400
+    assert guess_polarity(img)[0] == "light"
+    assert guess_polarity(1000 - img)[0] == "dark"
+    bg = rolling_ball(img, radius=12)
+    np.testing.assert_allclose(bg, 50.0, atol=1e-4)
+    assert img[32, 40] == 450.0  # input not modified
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda p: p.write_bytes(b""), "empty"),
+        (lambda p: p.write_bytes(b"not an image"), "cannot read"),
+    ],
+)
+def test_bad_files_raise_naming_the_file(tmp_path, make, message):
+    path = tmp_path / "scan.png"
+    make(path)
+    with pytest.raises(InvalidInputError, match=message) as info:
+        read_image(path)
+    assert "scan.png" in str(info.value)
+
+
+def test_constant_image_and_bad_lane_count_are_refused():
+    with pytest.raises(InvalidInputError, match="constant"):
+        analyze(np.full((50, 50), 7.0))
+    with pytest.raises(InvalidInputError, match="n_lanes"):
+        analyze(TEST_IMAGES / "clean_chemi16.tif", n_lanes=1000)
+
+
+def test_cli_quantify_writes_tables_and_overlays_atomically(tmp_path, capsys):
+    out = tmp_path / "out"
+    code = main(["quantify", str(TEST_IMAGES / "clean_chemi16.tif"),
+                 str(TEST_IMAGES / "film_dark8.png"), "--out", str(out)])
+    assert code == 0
+    bands = pd.read_csv(out / "bands.csv")
+    assert {"image", "lane", "band", "x", "y", "volume", "detected", "saturated"} <= set(bands.columns)
+    assert set(bands.image) == {"clean_chemi16", "film_dark8"}
+    assert (out / "lanes.csv").is_file() and (out / "params.json").is_file()
+    assert (out / "clean_chemi16_overlay.png").is_file()
+    bad = tmp_path / "bad"
+    code = main(["quantify", str(TEST_IMAGES / "clean_chemi16.tif"), str(tmp_path / "missing.tif"),
+                 "--out", str(bad)])
+    assert code == 2
+    assert not bad.exists()
+    assert "missing.tif" in capsys.readouterr().err
+
+
+@pytest.mark.real
+def test_every_real_scan_is_processed(shared_dir):
+    expected_polarity = {"csitron": "light", "pysternblot": "light"}
+    files = sorted(p for p in (shared_dir / "real").iterdir()
+                   if p.suffix.lower() in {".tif", ".png", ".jpeg", ".gif"})
+    assert files
+    for path in files:
+        result = analyze(path)
+        assert len(result.lanes) >= 1, path.name
+        assert result.bands.detected.any(), path.name
+        for key, polarity in expected_polarity.items():
+            if path.name.startswith(key):
+                assert result.params.polarity_used == polarity
+
+
+@pytest.mark.real
+@pytest.mark.xfail(reason="known: a glow at the left image edge is counted as a ninth lane")
+def test_csitron_actin_blot_has_eight_lanes_with_a_band_each(shared_dir):
+    result = analyze(shared_dir / "real" / "csitron_antiActin_ImageQuant800_chemi.tif")
+    assert len(result.lanes) == 8
+    strongest = result.bands.groupby("band").volume.sum().idxmax()
+    row = result.bands[result.bands.band == strongest]
+    assert row.detected.all()
