@@ -58,6 +58,7 @@ def find_lane_peaks(
     *,
     window: int,
     min_snr: float = 5.0,
+    max_width: float = np.inf,
 ) -> LanePeaks:
     """Find band peaks in one lane.
 
@@ -69,13 +70,22 @@ def find_lane_peaks(
         Baseline window (rows), wider than the widest band.
     min_snr : float
         Minimum prominence in noise SDs of the smoothed profile.
+    max_width : float
+        Largest full width at half maximum (rows) a band may have.
     """
     data = np.asarray(strip, dtype=np.float64)
     w = data.shape[1]
     profile = data.mean(axis=1)
     base = profile_baseline(profile, window=window)
     resid = profile - base
-    noise = robust_sd(resid)
+    # white noise from pixel differences, or the slow wiggle of a blotchy
+    # background (MAD of the baseline-removed profile; bands are usually too
+    # sparse to move a median), whichever is larger
+    smooth_resid = ndi.gaussian_filter1d(resid, 1.0)
+    wiggle = 1.4826 * float(np.median(np.abs(smooth_resid - np.median(smooth_resid)))) / 0.53
+    white = robust_sd(resid)
+    # capped: in a short strip that bands mostly fill, the MAD measures bands
+    noise = max(white, min(wiggle, 4.0 * white))
     # noise of the per-column pixels, for the two-halves test
     smooth = ndi.gaussian_filter1d(resid, 1.0)
     noise_s = max(noise * 0.53, 1e-12)
@@ -84,15 +94,22 @@ def find_lane_peaks(
         return LanePeaks(np.zeros(0), np.zeros(0), noise)
     keep = np.ones(peaks.size, dtype=bool)
     if w >= 4:
-        half = w // 2
-        left = data[:, :half].mean(axis=1) - base
-        right = data[:, w - half :].mean(axis=1) - base
-        left = ndi.gaussian_filter1d(left, 1.0)
-        right = ndi.gaussian_filter1d(right, 1.0)
+        # a band spans the lane: every part of the lane core must show the peak
+        # (a dust speck, a bubble or a pinhole covers only part of it)
+        n_parts = 4 if w >= 12 else 2
+        edges = np.linspace(0, w, n_parts + 1).astype(int)
+        parts = np.stack([
+            ndi.gaussian_filter1d(data[:, a:b].mean(axis=1) - base, 1.0)
+            for a, b in zip(edges[:-1], edges[1:], strict=True)
+        ])
         for i, p in enumerate(peaks):
-            lo, hi = left[p], right[p]
-            both = min(lo, hi) >= 0.25 * max(lo, hi) and min(lo, hi) > 0
-            keep[i] = bool(both)
+            values = parts[:, p]
+            keep[i] = bool(values.min() > 0 and values.min() >= 0.25 * values.max())
+    if peaks.size:
+        # bands are bars across the lane, shorter than the lane is wide; broader
+        # bumps are background (blotches, smears) the baseline did not follow
+        widths = sps.peak_widths(smooth, peaks, rel_height=0.5)[0]
+        keep &= widths <= max(3.0, max_width)
     peaks = peaks[keep]
     # sub-pixel position by parabola through the three top samples
     rows = []

@@ -42,14 +42,14 @@ class DetectionImage:
     Attributes
     ----------
     enhanced : (m, n) ndarray
-        Signal minus a wide opening, in grey levels.
+        Signal minus a vertical-line opening (bands kept, background removed).
     occupancy : (m, n) ndarray
         ``clip((enhanced - 2 noise) / (3 noise), 0, 1)``: how band-like each pixel is
         (0 for background noise, 1 for anything 5 noise SDs above background).
     coarse : (m, n) ndarray
         The shrunken signal itself (membrane plateaus live here).
     background : (m, n) ndarray
-        A wide opening of ``coarse``: bands removed, plateaus and gaps kept.
+        The vertical-line opening of ``coarse``: bands removed, plateaus and gaps kept.
     factor : int
         Shrink factor (full-resolution pixels per detection pixel).
     noise : float
@@ -113,10 +113,12 @@ def make_detection_image(signal: npt.ArrayLike, *, target: int = 700) -> Detecti
     factor = max(1, int(round(max(data.shape) / target)))
     coarse = block_reduce(data, factor=factor)
     h, w = coarse.shape
-    # opening wide in x and y: removes bands and lanes, keeps blotches and plateaus
-    size = max(7, int(min(h, w) / 6)) | 1
-    opened = ndi.grey_opening(coarse, size=(size, size), mode="nearest")
-    background = ndi.uniform_filter(opened, size=size, mode="nearest")
+    # a vertical line opening: bands are short along the lane, while blotches,
+    # gradients, smears and membrane plateaus are tall, so this removes bands and
+    # keeps everything else; a short strip (a cropped band row) uses whole columns
+    length = h if h < w / 4 else max(7, int(0.15 * h))
+    opened = ndi.grey_opening(coarse, size=(length | 1, 1), mode="nearest")
+    background = ndi.uniform_filter(opened, size=(max(3, length // 4) | 1, 3), mode="nearest")
     enhanced = coarse - np.minimum(background, coarse)
     # an opening sits below the noise; most pixels are background, so the median
     # of the difference is that offset

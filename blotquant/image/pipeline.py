@@ -142,7 +142,8 @@ def _measure_membrane(
         strips.append(strip)
         noises.append(noise)
         core = strip[:, a - geom.lefts[i] : b - geom.lefts[i]]
-        found = find_lane_peaks(core, window=window, min_snr=params.min_snr)
+        found = find_lane_peaks(core, window=window, min_snr=params.min_snr,
+                                max_width=0.8 * float(np.median(widths)))
         # peaks must lie where the deskewed lane holds real pixels (not edge fill)
         inside = valid[top:bottom, a:b].all(axis=1)
         rows_ok = np.flatnonzero(inside)
@@ -350,10 +351,16 @@ def analyze(
         centers = tuple(float(c) - offset_x for c in lane_centers)
         geoms.append(_lanes_from_centers(centers, deskew, (0, signal.shape[0]), signal.shape[1]))
     else:
-        for region in find_membranes(det):
+        regions = find_membranes(det)
+        for region in regions:
             geom = detect_lanes_in_region(det, region, n_lanes=n_lanes, full_shape=signal.shape)
             if geom.centers.size:
                 geoms.append(geom)
+        if len(regions) > 1 and all(g.centers.size <= 2 for g in geoms):
+            # "membranes" holding one or two lanes each are really lanes of one blot
+            whole = (0, det.occupancy.shape[0], 0, det.occupancy.shape[1])
+            geoms = [detect_lanes_in_region(det, whole, n_lanes=n_lanes, full_shape=signal.shape)]
+            geoms = [g for g in geoms if g.centers.size]
     if not geoms:
         msg = f"{where}: no lanes found; give `n_lanes` or `lane_centers`, or check `polarity`"
         raise DetectionError(msg)

@@ -473,6 +473,9 @@ def _merge_ed(pooled: pd.DataFrame, reps: pd.DataFrame, params: ViabilityParams)
             se = est * math.log(10.0) * sd / math.sqrt(n)
             out.loc[i, ["estimate", "se", "lower", "upper", "df"]] = [est, se, lo, hi, n - 1]
             out.loc[i, "interval"] = "replicates"
+        elif len(g) < 2:
+            notes.append("one biological replicate: pooled-fit interval reported (it "
+                         "reflects within-experiment variation only)")
         else:
             notes.append(f"replicate interval needs >= 2 replicates reaching the level, "
                          f"got {n}; pooled-fit interval reported")
@@ -613,7 +616,9 @@ def _loewe_table(wells: pd.DataFrame, pooled_single: Mapping[tuple, object],
                     note.append(f"Loewe CI undefined in {len(reps) - n} of {len(reps)} "
                                 "replicates")
             elif params.interval == "replicates" and math.isfinite(ci):
-                note.append(f"replicate interval needs >= 2 replicates with a defined CI, "
+                note.append("one biological replicate: pooled delta interval reported"
+                            if len(reps) < 2 else
+                            f"replicate interval needs >= 2 replicates with a defined CI, "
                             f"got {n}; pooled delta interval reported")
             extrap = any(not (lo_r <= y <= hi_r) for lo_r, hi_r in ranges
                          if np.isfinite(lo_r) and np.isfinite(hi_r))
