@@ -524,3 +524,4 @@ def test_yoshizawa_real_curves_agree_with_recomputed_ic50(shared_dir):
     np.testing.assert_allclose(m["e"], m["c_ref"], rtol=5e-5)
     np.testing.assert_allclose(m["d"], m["a"], rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(m["rss"], m["deviance"], rtol=1e-4)
+

@@ -194,7 +194,11 @@ def _one(
     if interval == "delta":
         lower, upper = ed - q * se, ed + q * se
     elif interval == "tfls":
-        lower, upper = ed * math.exp(-q * se / ed), ed * math.exp(q * se / ed)
+        half = q * se / ed
+        # an unbounded log-scale interval (SE far larger than the estimate) is
+        # reported as (0, inf), never as an overflow
+        lower = ed * math.exp(-half) if half < 700 else 0.0
+        upper = ed * math.exp(half) if half < 700 else math.inf
     elif interval == "profile":
         lower, upper, note = _profile(ft, v, kind, ed, se, level)
     pos = ft.dose[ft.dose > 0]
