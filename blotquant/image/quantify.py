@@ -66,11 +66,12 @@ class LaneMeasurement:
 def clean_dust(strip: npt.NDArray[np.float32], *, noise: float, core: slice) -> np.ndarray:
     """Replace isolated specks (dust, hot pixels, pinholes) by a local median.
 
-    A pixel is a speck when it departs, in the same direction and by more than
-    6 noise SDs, from three references: its 3 x 3 median, the median of its row
-    across the lane core (bands are uniform across a lane) and the median of the
-    7 pixels above and below it (bands are smooth along the lane). Band corners,
-    edges and peaks fail at least one of the three tests and are never touched.
+    A pixel is a speck when it departs, in the same direction, from three
+    references: its 3 x 3 median, the median of its four row neighbours (bands
+    are continuous across a lane) and the median of the 7 pixels of its column
+    (bands are smooth along the lane) — by 6 noise SDs each, and by a quarter of
+    the local signal for the first two, so band corners, edges and the shot noise
+    of a narrow band's peak are never touched.
 
     Parameters
     ----------
@@ -87,23 +88,28 @@ def clean_dust(strip: npt.NDArray[np.float32], *, noise: float, core: slice) -> 
     rr, cc = np.nonzero(np.abs(strip - mean3) > 0.8 * thr)
     if rr.size == 0:
         return strip
-    padded = np.pad(strip, ((3, 3), (1, 1)), mode="edge")
-    r, c = rr + 3, cc + 1
+    padded = np.pad(strip, ((3, 3), (2, 2)), mode="edge")
+    r, c = rr + 3, cc + 2
     neigh = np.stack([padded[r + dy, c + dx] for dy in (-1, 0, 1) for dx in (-1, 0, 1)])
     med3 = np.median(neigh, axis=0)
     column = np.stack([padded[r + dy, c] for dy in range(-3, 4)])
     vert = np.median(column, axis=0)
+    row = np.stack([padded[r, c + dx] for dx in (-2, -1, 1, 2)])
+    horiz = np.median(row, axis=0)
     value = strip[rr, cc]
-    row_med = np.median(strip[:, core], axis=1)[rr]
+    floor = np.median(strip[:, core])
     dev = value - med3
-    d_row = value - row_med
+    d_h = value - horiz
     d_vert = value - vert
-    rel = 0.5 * np.abs(med3 - np.minimum(row_med, vert))
+    # a speck stands out from its 3 x 3 neighbourhood, from its row neighbours
+    # (a band is continuous across the lane) and from its column (bands are
+    # smooth along the lane), each time by 6 noise SDs and by a quarter of the
+    # local signal, so shot noise at a band's peak is never taken for dust
+    local = np.abs(np.maximum(horiz, med3) - floor)
     speck = (
-        (np.abs(dev) > thr)
-        & (np.sign(d_row) == np.sign(dev)) & (np.abs(d_row) > thr)
+        (np.abs(dev) > np.maximum(thr, 0.25 * local))
+        & (np.sign(d_h) == np.sign(dev)) & (np.abs(d_h) > np.maximum(thr, 0.25 * local))
         & (np.sign(d_vert) == np.sign(dev)) & (np.abs(d_vert) > thr)
-        & (np.abs(dev) > rel)
     )
     if not speck.any():
         return strip
@@ -112,7 +118,7 @@ def clean_dust(strip: npt.NDArray[np.float32], *, noise: float, core: slice) -> 
     mask = ndi.binary_dilation(mask, iterations=1)
     cleaned = strip.copy()
     mr, mc = np.nonzero(mask)
-    column = np.stack([padded[mr + 3 + dy, mc + 1] for dy in range(-3, 4)])
+    column = np.stack([padded[mr + 3 + dy, mc + 2] for dy in range(-3, 4)])
     cleaned[mr, mc] = np.median(column, axis=0)
     return cleaned
 
@@ -135,12 +141,21 @@ def window_from_profile(resid: np.ndarray, row: float, *, noise: float) -> tuple
     p = int(np.clip(round(row), 0, n - 1))
     height = resid[p]
     level = max(noise, 0.01 * height)
-    a = p
-    while a > 0 and resid[a - 1] > level and not (resid[a - 1] > resid[a] and resid[a] < 0.5 * height):
+    # stop at the noise floor, or at a real valley (the profile rising again by
+    # several noise SDs towards a neighbouring band), not at a wiggle in a tail
+    rise = 3.0 * noise
+
+    def valley(lowest: float, here: float) -> bool:
+        return here > lowest + rise and lowest < 0.5 * height
+
+    a, low = p, height
+    while a > 0 and resid[a - 1] > level and not valley(low, resid[a - 1]):
         a -= 1
-    b = p
-    while b < n - 1 and resid[b + 1] > level and not (resid[b + 1] > resid[b] and resid[b] < 0.5 * height):
+        low = min(low, resid[a])
+    b, low = p, height
+    while b < n - 1 and resid[b + 1] > level and not valley(low, resid[b + 1]):
         b += 1
+        low = min(low, resid[b])
     above = resid > 0.5 * height
     ha = p
     while ha > 0 and above[ha - 1]:
@@ -168,41 +183,37 @@ def _clusters(windows: list[BandWindow], *, min_gap: int) -> list[list[int]]:
 
 
 def _gaussian_shares(y: np.ndarray, resid: np.ndarray, comps: list[BandWindow]) -> np.ndarray:
-    """Row-by-row shares of each component of a cluster.
+    """Row-by-row shares of each band of a cluster (doublets, crowded rows).
 
-    Component shapes are Gaussians at the detected centres with widths from the
-    detected half-widths; their amplitudes come from non-negative least squares
-    (linear, fast and stable however many bands a cluster holds). Centres are
-    then refined once by a weighted centroid within each component's share and
-    the amplitudes solved again.
+    Each band is modelled by a small dictionary of Gaussians around its detected
+    centre (shifted by up to one half-width and 0.7-1.6 times its width), so that
+    skewed or broadened bands are represented by their own shape; all weights are
+    found at once by non-negative least squares (linear, fast, stable). A row's
+    signal is then shared between bands in proportion to each band's fitted
+    contribution to that row, so the cluster's total volume is preserved exactly.
     """
     from scipy.optimize import nnls
 
-    mu = np.array([c.row for c in comps], dtype=np.float64)
-    sd = np.array([max(0.7, c.half_width / 1.1774) for c in comps])
     target = np.clip(resid, 0, None)
-
-    def basis(mu: np.ndarray) -> np.ndarray:
-        return np.exp(-0.5 * ((y[None, :] - mu[:, None]) / sd[:, None]) ** 2)
-
-    for _ in range(2):
-        g = basis(mu)
-        amp, _ = nnls(g.T, target)
-        comp = amp[:, None] * g
-        total = comp.sum(axis=0)
-        shares = np.divide(comp, total, out=np.zeros_like(comp), where=total > 0)
-        weights = shares * target
-        mass = weights.sum(axis=1)
-        new_mu = np.where(mass > 0, (weights * y).sum(axis=1) / np.where(mass > 0, mass, 1), mu)
-        mu = np.clip(new_mu, mu - 2.0, mu + 2.0)
-    g = basis(mu)
-    amp, _ = nnls(g.T, target)
-    comp = amp[:, None] * g
+    owners, columns = [], []
+    for k, c in enumerate(comps):
+        sd = max(0.7, c.half_width / 1.1774)
+        for shift in (-0.5, 0.0, 0.5):
+            for scale in (0.7, 1.0, 1.6):
+                mu = c.row + shift * c.half_width
+                columns.append(np.exp(-0.5 * ((y - mu) / (sd * scale)) ** 2))
+                owners.append(k)
+    basis = np.stack(columns, axis=1)
+    weights, _ = nnls(basis, target, maxiter=50 * basis.shape[1])
+    owner = np.asarray(owners)
+    comp = np.stack([(basis[:, owner == k] * weights[owner == k]).sum(axis=1)
+                     for k in range(len(comps))])
     total = comp.sum(axis=0)
     shares = np.divide(comp, total, out=np.zeros_like(comp), where=total > 0)
     empty = total <= 0
     if empty.any():
-        nearest = np.argmin(np.abs(y[None, empty] - mu[:, None]), axis=0)
+        centres = np.array([c.row for c in comps])
+        nearest = np.argmin(np.abs(y[None, empty] - centres[:, None]), axis=0)
         shares[nearest, np.flatnonzero(empty)] = 1.0
     return shares
 
