@@ -389,6 +389,30 @@ def _split_wide(peaks: np.ndarray, prom: np.ndarray, profile: np.ndarray, *, pit
     return np.asarray(out_p, dtype=int)[order], np.asarray(out_q)[order]
 
 
+def _add_faint_lanes(peaks: np.ndarray, prom: np.ndarray, occupancy: np.ndarray, *, pad: int):
+    """Second pass: lanes too faint for the intensity profile, away from known lanes.
+
+    The occupancy count (how many rows of each column hold band-like pixels)
+    counts a faint lane as fully as a bright one; its peaks at least 0.75 pitch
+    from every lane already found, and at least a fifth as tall as the typical
+    lane's count, are added.
+    """
+    count = ndi.gaussian_filter1d(occupancy.sum(axis=0).astype(np.float64), 1.0)
+    padded = np.pad(count, pad, mode="constant")
+    pitch = float(np.median(np.diff(peaks)))
+    typical = float(np.median(padded[peaks]))
+    if typical <= 0:
+        return peaks, prom
+    found, _ = sps.find_peaks(padded, prominence=0.2 * typical, height=0.2 * typical)
+    extra = [int(q) for q in found if np.min(np.abs(peaks - q)) >= 0.75 * pitch]
+    if not extra:
+        return peaks, prom
+    all_peaks = np.concatenate([peaks, extra])
+    all_prom = np.concatenate([prom, np.full(len(extra), float(np.min(prom)))])
+    order = np.argsort(all_peaks)
+    return all_peaks[order], all_prom[order]
+
+
 def detect_lanes_in_region(
     det: DetectionImage,
     region: tuple[int, int, int, int],
@@ -436,6 +460,8 @@ def detect_lanes_in_region(
         peaks, prominences = _merge_close(peaks, prominences, padded, min_distance=0.5 * pitch)
         pitch = float(np.median(np.diff(peaks))) if peaks.size >= 3 else pitch
         peaks, prominences = _split_wide(peaks, prominences, padded, pitch=pitch)
+    if peaks.size >= 2 and (n_lanes is None or peaks.size < n_lanes):
+        peaks, prominences = _add_faint_lanes(peaks, prominences, occ, pad=pad)
     if n_lanes is not None and peaks.size > n_lanes:
         strongest = np.sort(np.argsort(-prominences)[:n_lanes])
         peaks, prominences = peaks[strongest], prominences[strongest]
