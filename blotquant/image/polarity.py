@@ -86,12 +86,13 @@ def to_signal(scan: Scan, *, polarity: Polarity) -> npt.NDArray[np.float32]:
     (M, N) ndarray of float32
         A new array; the scan is not modified.
     """
-    data = np.asarray(scan.data, dtype=np.float32)
+    data = np.array(scan.data, dtype=np.float32, copy=True)
     if polarity == "light":
-        return data.copy()
+        return data
     if polarity == "dark":
         top = scan.saturation_high if np.isfinite(scan.saturation_high) else float(data.max())
-        return np.float32(top) - data
+        np.subtract(np.float32(top), data, out=data)
+        return data
     msg = f"`polarity` must be 'light' or 'dark', got {polarity!r}"
     raise InvalidInputError(msg)
 

@@ -127,8 +127,9 @@ def window_from_profile(resid: np.ndarray, row: float, *, noise: float) -> tuple
     """Integration window around a peak of a baseline-removed lane-mean profile.
 
     Walks out from the peak until the profile drops below ``max(noise, 1 % of the
-    peak)`` or turns up again at a valley below half the peak, then adds a margin
-    of one half-width (at least 2 rows) for the tails.
+    peak)``, turns up again at a real valley below half the peak, or reaches six
+    half-widths (a band's tails never reach further; a sloping background does),
+    then adds a margin of one half-width (at least 2 rows) for the tails.
 
     Returns
     -------
@@ -141,21 +142,6 @@ def window_from_profile(resid: np.ndarray, row: float, *, noise: float) -> tuple
     p = int(np.clip(round(row), 0, n - 1))
     height = resid[p]
     level = max(noise, 0.01 * height)
-    # stop at the noise floor, or at a real valley (the profile rising again by
-    # several noise SDs towards a neighbouring band), not at a wiggle in a tail
-    rise = 3.0 * noise
-
-    def valley(lowest: float, here: float) -> bool:
-        return here > lowest + rise and lowest < 0.5 * height
-
-    a, low = p, height
-    while a > 0 and resid[a - 1] > level and not valley(low, resid[a - 1]):
-        a -= 1
-        low = min(low, resid[a])
-    b, low = p, height
-    while b < n - 1 and resid[b + 1] > level and not valley(low, resid[b + 1]):
-        b += 1
-        low = min(low, resid[b])
     above = resid > 0.5 * height
     ha = p
     while ha > 0 and above[ha - 1]:
@@ -164,6 +150,22 @@ def window_from_profile(resid: np.ndarray, row: float, *, noise: float) -> tuple
     while hb < n - 1 and above[hb + 1]:
         hb += 1
     half_width = max(0.5, (hb - ha + 1) / 2.0)
+    # stop at the noise floor, or at a real valley (the profile rising again by
+    # several noise SDs towards a neighbouring band), not at a wiggle in a tail
+    rise = 3.0 * noise
+
+    def valley(lowest: float, here: float) -> bool:
+        return here > lowest + rise and lowest < 0.5 * height
+
+    a, low = p, height
+    reach = max(4, int(np.ceil(6.0 * half_width)))
+    while a > max(0, p - reach) and resid[a - 1] > level and not valley(low, resid[a - 1]):
+        a -= 1
+        low = min(low, resid[a])
+    b, low = p, height
+    while b < min(n - 1, p + reach) and resid[b + 1] > level and not valley(low, resid[b + 1]):
+        b += 1
+        low = min(low, resid[b])
     margin = max(2, int(np.ceil(1.0 * half_width)))
     return max(0, a - margin), min(n, b + 1 + margin), half_width
 
