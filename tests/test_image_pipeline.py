@@ -171,3 +171,15 @@ def test_csitron_actin_blot_has_eight_lanes_with_a_band_each(shared_dir):
     strongest = result.bands.groupby("band").volume.sum().idxmax()
     row = result.bands[result.bands.band == strongest]
     assert row.detected.all()
+
+
+def test_empty_lanes_are_placed_on_the_pitch_when_the_lane_count_is_given():
+    lanes_true, _ = _truth("empty_lanes.tif")
+    automatic = analyze(TEST_IMAGES / "empty_lanes.tif")
+    assert len(automatic.lanes) < len(lanes_true)  # no signal, nothing invented
+    given = analyze(TEST_IMAGES / "empty_lanes.tif", n_lanes=len(lanes_true))
+    assert len(given.lanes) == len(lanes_true)
+    width = float((lanes_true.x_right - lanes_true.x_left).median())
+    assert np.abs(given.lanes.x_center.to_numpy() - lanes_true.x_center.to_numpy()).max() < width / 3
+    empty = given.bands.groupby("lane").detected.sum() == 0
+    assert empty.sum() == 2

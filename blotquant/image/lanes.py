@@ -415,6 +415,31 @@ def _add_faint_lanes(peaks: np.ndarray, prom: np.ndarray, occupancy: np.ndarray,
     return all_peaks[order], all_prom[order]
 
 
+def _fill_gaps(peaks: np.ndarray, prom: np.ndarray, *, n_lanes: int, size: int):
+    """Empty lanes show nothing; when the user says how many lanes there are,
+    place the missing ones on the lane pitch in the widest gaps (then past the ends)."""
+    peaks = [int(v) for v in peaks]
+    prom_list = [float(v) for v in prom]
+    pitch = float(np.min(np.diff(peaks))) if len(peaks) > 1 else float(size)
+    while len(peaks) < n_lanes:
+        gaps = np.diff(peaks)
+        k = int(np.argmax(gaps))
+        if gaps[k] >= 1.5 * pitch:
+            new = peaks[k] + int(round(gaps[k] / round(gaps[k] / pitch)))
+        elif peaks[-1] + pitch < size:
+            new = peaks[-1] + int(round(pitch))
+        elif peaks[0] - pitch >= 0:
+            new = peaks[0] - int(round(pitch))
+        else:
+            break
+        peaks.append(new)
+        prom_list.append(0.0)
+        order = np.argsort(peaks)
+        peaks = [peaks[i] for i in order]
+        prom_list = [prom_list[i] for i in order]
+    return np.asarray(peaks, dtype=int), np.asarray(prom_list)
+
+
 def detect_lanes_in_region(
     det: DetectionImage,
     region: tuple[int, int, int, int],
@@ -464,6 +489,8 @@ def detect_lanes_in_region(
         peaks, prominences = _split_wide(peaks, prominences, padded, pitch=pitch)
     if peaks.size >= 2 and (n_lanes is None or peaks.size < n_lanes):
         peaks, prominences = _add_faint_lanes(peaks, prominences, occ, pad=pad)
+    if n_lanes is not None and 2 <= peaks.size < n_lanes:
+        peaks, prominences = _fill_gaps(peaks, prominences, n_lanes=n_lanes, size=padded.size)
     if n_lanes is not None and peaks.size > n_lanes:
         strongest = np.sort(np.argsort(-prominences)[:n_lanes])
         peaks, prominences = peaks[strongest], prominences[strongest]
