@@ -20,7 +20,7 @@ def write_json(path: Path, data: object) -> None:
     path.write_text(json.dumps(data, indent=2, default=str, allow_nan=False) + "\n")
 
 
-class atomic_output_dir:  # noqa: N801 - used as a context manager like a function
+class atomic_output_dir:
     """Context manager: write into a temporary folder, then move files into ``out``.
 
     Files are written into a sibling temporary folder; only when the ``with`` block
@@ -67,7 +67,7 @@ class atomic_output_dir:  # noqa: N801 - used as a context manager like a functi
                     target = self.out / item.name
                     if target.is_dir():
                         shutil.rmtree(target)
-                    os.replace(item, target)
+                    item.replace(target)
         finally:
             shutil.rmtree(self._tmp, ignore_errors=True)
 

@@ -248,7 +248,20 @@ def _flatten(d: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
 
 
 def write_report(path: str | Path, text: str) -> Path:
-    """Write the report text (UTF-8) and return the path."""
+    """Write the report text (UTF-8) and return the path.
+
+    Parameters
+    ----------
+    path : str or Path
+        Output file (usually ``report.html``); replaced if it exists.
+    text : str
+        The report, e.g. from :func:`render_report`.
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
     path = Path(path)
     path.write_text(text, encoding="utf-8")
     return path

@@ -104,7 +104,18 @@ class RunResult:
 
 
 def sha256_of(path: str | Path) -> str:
-    """SHA-256 hex digest of a file."""
+    """SHA-256 hex digest of a file.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file, read in 1 MiB chunks.
+
+    Returns
+    -------
+    str
+        64 lowercase hexadecimal characters.
+    """
     h = hashlib.sha256()
     with Path(path).open("rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):

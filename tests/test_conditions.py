@@ -30,5 +30,5 @@ def test_same_unit_mixture_dose_is_sum():
 
 @pytest.mark.parametrize("text", ["temsirolimus", "temsirolimus 10", "a 1 nM + a 2 nM", "", "x -1 nM"])
 def test_bad_treatment_names_the_place(text):
-    with pytest.raises(InvalidInputError, match="sheet.csv row 3"):
+    with pytest.raises(InvalidInputError, match=r"sheet\.csv row 3"):
         parse_treatment(text, where="sheet.csv row 3")

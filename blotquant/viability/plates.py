@@ -694,6 +694,15 @@ def read_plates(paths: Sequence[str | Path], *, format: str = "auto",
                 sheet: str | int | None = None) -> pd.DataFrame:
     """Read several exports and stack them; plate ids must not repeat across files.
 
+    Parameters
+    ----------
+    paths : sequence of str or Path
+        CSV/TXT/XLSX exports, each read with :func:`read_plate`.
+    format : str
+        Export format for every file (``"auto"`` detects it per file).
+    sheet : str or int, optional
+        XLSX sheet to read (default: all relevant sheets).
+
     Returns
     -------
     DataFrame

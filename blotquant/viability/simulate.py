@@ -363,6 +363,13 @@ def write_simulated_experiment(sim: SimulatedExperiment, folder: str | Path) -> 
     and ``truth.json`` (the same, nested by cell line, with the simulation settings). The
     truth is the population value: each plate draws its own IC50s around it (``bio_sd``).
 
+    Parameters
+    ----------
+    sim : SimulatedExperiment
+        From :func:`simulate_mtt_experiment`.
+    folder : str or Path
+        Output folder (created if needed).
+
     Returns
     -------
     dict of str to Path
