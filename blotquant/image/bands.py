@@ -10,6 +10,7 @@ smile (band rows curving across the blot) without confusing a close doublet.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -46,7 +47,7 @@ class LanePeaks:
 def lane_columns(left: int, right: int, *, core: float = 0.6) -> tuple[int, int]:
     """The central ``core`` fraction of a lane box's columns (at least 1)."""
     width = right - left
-    margin = int(round(width * (1 - core) / 2))
+    margin = round(width * (1 - core) / 2)
     a, b = left + margin, right - margin
     if b <= a:
         a, b = left, max(right, left + 1)
@@ -89,7 +90,7 @@ def find_lane_peaks(
     # noise of the per-column pixels, for the two-halves test
     smooth = ndi.gaussian_filter1d(resid, 1.0)
     noise_s = max(noise * 0.53, 1e-12)
-    peaks, props = sps.find_peaks(smooth, prominence=min_snr * noise_s, height=0.6 * min_snr * noise_s)
+    peaks, _props = sps.find_peaks(smooth, prominence=min_snr * noise_s, height=0.6 * min_snr * noise_s)
     if peaks.size == 0:
         return LanePeaks(np.zeros(0), np.zeros(0), noise)
     keep = np.ones(peaks.size, dtype=bool)
@@ -100,7 +101,7 @@ def find_lane_peaks(
         edges = np.linspace(0, w, n_parts + 1).astype(int)
         parts = np.stack([
             ndi.gaussian_filter1d(data[:, a:b].mean(axis=1) - base, 1.0)
-            for a, b in zip(edges[:-1], edges[1:], strict=True)
+            for a, b in itertools.pairwise(edges)
         ])
         for i, p in enumerate(peaks):
             values = parts[:, p]

@@ -112,7 +112,7 @@ def make_detection_image(signal: npt.ArrayLike, *, target: int = 700) -> Detecti
     from blotquant.image.background import block_reduce
 
     data = np.asarray(signal, dtype=np.float32)
-    factor = max(1, int(round(max(data.shape) / target)))
+    factor = max(1, round(max(data.shape) / target))
     coarse = block_reduce(data, factor=factor)
     h, w = coarse.shape
     # a vertical line opening: bands are short along the lane, while blotches,
@@ -210,7 +210,7 @@ def _plateau_membranes(det: DetectionImage) -> list[tuple[int, int, int, int]]:
     if inner_hi - inner_lo < 10 * spread or bright.mean() > 0.9 or bright.mean() < 0.15:
         return []
     bright = ndi.binary_opening(bright, iterations=2)
-    labels, n = ndi.label(bright)
+    labels, _n = ndi.label(bright)
     boxes = []
     for index, sl in enumerate(ndi.find_objects(labels), start=1):
         if sl is None:
@@ -356,7 +356,7 @@ def _merge_close(peaks: np.ndarray, prom: np.ndarray, profile: np.ndarray, *, mi
         if peaks[i + 1] - peaks[i] < min_distance:
             a, b = peaks[i], peaks[i + 1]
             wa, wb = profile[a], profile[b]
-            peaks[i] = int(round((a * wa + b * wb) / max(wa + wb, 1e-12)))
+            peaks[i] = round((a * wa + b * wb) / max(wa + wb, 1e-12))
             prom[i] = max(prom[i], prom[i + 1])
             del peaks[i + 1], prom[i + 1]
         else:
@@ -376,11 +376,11 @@ def _split_wide(peaks: np.ndarray, prom: np.ndarray, profile: np.ndarray, *, pit
         b = p
         while b < profile.size - 1 and profile[b + 1] > level:
             b += 1
-        n_parts = int(round((b - a + 1) / pitch))
+        n_parts = round((b - a + 1) / pitch)
         if n_parts >= 2 and (b - a + 1) > 1.6 * pitch:
             step = (b - a + 1) / n_parts
             for k in range(n_parts):
-                centre = int(round(a + step * (k + 0.5)))
+                centre = round(a + step * (k + 0.5))
                 if not any(abs(centre - x) < 0.5 * pitch for x in out_p):
                     out_p.append(centre)
                     out_q.append(q)
@@ -425,11 +425,11 @@ def _fill_gaps(peaks: np.ndarray, prom: np.ndarray, *, n_lanes: int, size: int):
         gaps = np.diff(peaks)
         k = int(np.argmax(gaps))
         if gaps[k] >= 1.5 * pitch:
-            new = peaks[k] + int(round(gaps[k] / round(gaps[k] / pitch)))
+            new = peaks[k] + round(gaps[k] / round(gaps[k] / pitch))
         elif peaks[-1] + pitch < size:
-            new = peaks[-1] + int(round(pitch))
+            new = peaks[-1] + round(pitch)
         elif peaks[0] - pitch >= 0:
-            new = peaks[0] - int(round(pitch))
+            new = peaks[0] - round(pitch)
         else:
             break
         peaks.append(new)

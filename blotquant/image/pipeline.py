@@ -425,7 +425,7 @@ def analyze(
                                     geom.top, geom.bottom, geom.cut_by_edge[keep])
         for i in range(geom.centers.size):
             y_mid = (geom.top + geom.bottom) / 2
-            (xc,), (yc,) = deskew.inverse([geom.centers[i]], [y_mid])
+            (xc,), (_yc,) = deskew.inverse([geom.centers[i]], [y_mid])
             xl, _ = deskew.inverse([geom.lefts[i]], [y_mid])
             xr, _ = deskew.inverse([geom.rights[i]], [y_mid])
             (_, y_top) = deskew.inverse([geom.centers[i]], [geom.top])

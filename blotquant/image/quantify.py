@@ -253,10 +253,7 @@ def measure_lane(
     n_sat = np.zeros(k, dtype=np.int64)
     if k == 0:
         return LaneMeasurement(**out, n_saturated=n_sat, noise=noise)
-    if background is not None:
-        data = strip - background
-    else:
-        data = strip
+    data = strip - background if background is not None else strip
     profile = data.sum(axis=1, dtype=np.float64)
     typical = float(np.median([w.half_width for w in windows]))
     flank_len = flank or max(4, int(np.ceil(2.0 * typical)))
