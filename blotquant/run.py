@@ -466,7 +466,7 @@ def run_experiment(folder: str | Path, out: str | Path, *, progress: bool = True
     out = Path(out)
     inputs = _inputs_table(folder)
     caught: list[str] = []
-    bar = tqdm(total=7, desc="blotquant run", disable=not progress, file=sys.stderr,
+    bar = tqdm(total=8, desc="blotquant run", disable=not progress, file=sys.stderr,
                unit="step")
     experiment = viability = readouts = None
     empty = pd.DataFrame()
