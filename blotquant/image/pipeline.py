@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -468,7 +467,3 @@ def _to_input_levels(background: pd.Series, scan: Scan) -> pd.Series:
     top = scan.saturation_high if np.isfinite(scan.saturation_high) else float(scan.data.max())
     return top - background
 
-
-def quantify_paths(paths: list[Path], **kwargs: object) -> list[BlotResult]:
-    """Analyse several files with the same parameters (used by the CLI)."""
-    return [analyze(p, **kwargs) for p in paths]  # type: ignore[arg-type]
