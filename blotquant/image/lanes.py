@@ -666,6 +666,13 @@ def detect_lanes_in_region(
         lefts.append(box_l)
         rights.append(box_r)
         cut.append(bool(touches))
+    if n_lanes is None and len(centers) >= 3:
+        # a "lane" far narrower than the others is a speck of dust or an edge
+        # glow, not a lane (a lane cut by the image edge keeps most of its width)
+        box_widths = np.subtract(rights, lefts)
+        wide = box_widths >= 0.4 * float(np.median(box_widths))
+        centers, lefts, rights, cut = ([v for v, k in zip(seq, wide, strict=True) if k]
+                                       for seq in (centers, lefts, rights, cut))
     seen = np.ones(len(centers), dtype=bool)
     if n_lanes is None or 2 <= len(centers) < n_lanes:
         if n_lanes is None:
