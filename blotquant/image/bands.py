@@ -36,11 +36,18 @@ class LanePeaks:
         Peak height above the baseline, grey levels (lane-mean units).
     noise : float
         Noise SD of the lane-mean profile.
+    widths : (K,) ndarray
+        Full width at half maximum of each peak, rows.
     """
 
     rows: np.ndarray
     heights: np.ndarray
     noise: float
+    widths: np.ndarray
+
+    def subset(self, keep: np.ndarray) -> LanePeaks:
+        """The peaks where ``keep`` is True."""
+        return LanePeaks(self.rows[keep], self.heights[keep], self.noise, self.widths[keep])
 
 
 def lane_columns(left: int, right: int, *, core: float = 0.6) -> tuple[int, int]:
@@ -91,7 +98,7 @@ def find_lane_peaks(
     noise_s = max(noise * 0.53, 1e-12)
     peaks, _props = sps.find_peaks(smooth, prominence=min_snr * noise_s, height=0.6 * min_snr * noise_s)
     if peaks.size == 0:
-        return LanePeaks(np.zeros(0), np.zeros(0), noise)
+        return LanePeaks(np.zeros(0), np.zeros(0), noise, np.zeros(0))
     keep = np.ones(peaks.size, dtype=bool)
     if w >= 4:
         # a band spans the lane: every part of the lane core must show the peak
@@ -105,12 +112,11 @@ def find_lane_peaks(
         for i, p in enumerate(peaks):
             values = parts[:, p]
             keep[i] = bool(values.min() > 0 and values.min() >= 0.25 * values.max())
-    if peaks.size:
-        # bands are bars across the lane, shorter than the lane is wide; broader
-        # bumps are background (blotches, smears) the baseline did not follow
-        widths = sps.peak_widths(smooth, peaks, rel_height=0.5)[0]
-        keep &= widths <= max(3.0, max_width)
-    peaks = peaks[keep]
+    # bands are bars across the lane, shorter than the lane is wide; broader
+    # bumps are background (blotches, smears) the baseline did not follow
+    widths = sps.peak_widths(smooth, peaks, rel_height=0.5)[0]
+    keep &= widths <= max(3.0, max_width)
+    peaks, widths = peaks[keep], widths[keep]
     # sub-pixel position by parabola through the three top samples
     rows = []
     for p in peaks:
@@ -121,7 +127,7 @@ def find_lane_peaks(
             rows.append(p + float(np.clip(offset, -0.5, 0.5)))
         else:
             rows.append(float(p))
-    return LanePeaks(np.asarray(rows), smooth[peaks], noise)
+    return LanePeaks(np.asarray(rows), smooth[peaks], noise, widths)
 
 
 def _assign(cost: np.ndarray, big: float) -> tuple[np.ndarray, np.ndarray]:

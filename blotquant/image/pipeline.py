@@ -14,7 +14,7 @@ from scipy import ndimage as ndi
 from blotquant._schema import BAND_COLUMNS, LANE_COLUMNS
 from blotquant.errors import DetectionError, InvalidInputError
 from blotquant.image.background import rolling_ball
-from blotquant.image.bands import find_lane_peaks, lane_columns, link_band_rows
+from blotquant.image.bands import LanePeaks, find_lane_peaks, lane_columns, link_band_rows
 from blotquant.image.geometry import Deskew
 from blotquant.image.io import Scan, read_image, scan_from_array
 from blotquant.image.lanes import (
@@ -171,6 +171,28 @@ def _join_rows(tracks: list[dict[int, int]], peaks: list, *, lane: int, toleranc
             taken.add(k)
 
 
+def _drop_tall_bumps(tracks: list[dict[int, int]], peaks: list[LanePeaks], *,
+                     lane_width: float) -> list[dict[int, int]]:
+    """Drop band rows that are tall bumps in a few lanes only.
+
+    The bands of one membrane have similar heights along the lane; a row seen in
+    at most a quarter of the lanes whose peaks are more than three times the
+    median band's full width at half maximum, and taller than a quarter of the
+    lane width, is background the baseline did not follow (a blotch, the end of
+    a smear, the edge of the membrane), not a band.
+    """
+    all_widths = np.concatenate([p.widths for p in peaks] or [np.zeros(0)])
+    if all_widths.size < 3:
+        return tracks
+    limit = max(3.0 * float(np.median(all_widths)), 0.25 * lane_width)
+    few = max(1, len(peaks) // 4)
+
+    def tall(track: dict[int, int]) -> bool:
+        return len(track) <= few and all(peaks[i].widths[k] > limit for i, k in track.items())
+
+    return [t for t in tracks if not tall(t)]
+
+
 def _measure_membrane(
     signal: np.ndarray,
     sat: np.ndarray,
@@ -201,7 +223,7 @@ def _measure_membrane(
         rows_ok = np.flatnonzero(inside)
         if rows_ok.size and found.rows.size:
             keep = (found.rows >= rows_ok[0] + 3) & (found.rows <= rows_ok[-1] - 3)
-            found = type(found)(found.rows[keep], found.heights[keep], found.noise)
+            found = found.subset(keep)
         peaks.append(found)
     spacings = np.concatenate([np.diff(p.rows) for p in peaks if p.rows.size > 1] or [np.zeros(0)])
     min_spacing = float(np.percentile(spacings, 10)) if spacings.size else float(window)
@@ -212,6 +234,7 @@ def _measure_membrane(
                              for i, p in enumerate(peaks)], tolerance=tolerance)
     for i in np.flatnonzero(geom.inferred):
         _join_rows(tracks, peaks, lane=int(i), tolerance=tolerance)
+    tracks = _drop_tall_bumps(tracks, peaks, lane_width=float(np.median(widths)))
 
     # windows per lane: detected from the profile, others predicted from the row
     from blotquant.image.background import profile_baseline
