@@ -26,9 +26,9 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import bench_image  # noqa: E402  (sibling script, not a package)
+import bench_image  # sibling script, not a package
 
-from blotquant.image.synthetic import make_blot, save_blot  # noqa: E402
+from blotquant.image.synthetic import make_blot, save_blot
 
 
 def random_case(rng: np.random.Generator) -> tuple[dict[str, Any], str]:
