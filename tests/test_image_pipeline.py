@@ -188,3 +188,36 @@ def test_empty_lanes_are_placed_on_the_pitch_automatically_and_when_the_count_is
         assert set(empty[empty].index) == truly_empty  # no band invented there
     inferred = automatic.lanes.loc[automatic.lanes.inferred, "lane"]
     assert set(inferred) == truly_empty
+
+
+def test_dust_specks_make_no_lanes():
+    # dark-on-light blot with dust and blotches: a speck beside the last lane
+    # used to become a ninth, very narrow "lane"
+    from blotquant.image.synthetic import make_blot
+
+    centers = [26.3, 78.4, 130.6, 182.8, 234.9, 315.3, 367.4, 419.6]
+    blot = make_blot(shape=(497, 488), lane_centers=centers, lane_width=25.3,
+                     band_rows=(86.6, 354.8), band_sigmas=(1.5, 1.5), blotches=3, dust=27,
+                     polarity="dark", level=55692.0, rng=2)
+    res = analyze(blot.image)
+    assert len(res.lanes) == 8
+    np.testing.assert_allclose(res.lanes["x_center"], blot.lanes["x_center"], atol=4)
+
+
+def test_tall_bumps_in_a_few_lanes_are_dropped_but_tall_rows_in_many_lanes_kept():
+    from blotquant.image.bands import LanePeaks
+    from blotquant.image.pipeline import _drop_tall_bumps
+
+    def lane(rows, widths):
+        return LanePeaks(np.asarray(rows, float), np.ones(len(rows)), 1.0, np.asarray(widths, float))
+
+    # eight lanes with a thin band at row 50 and a fat (real, tall) band at row 150
+    # in all of them; lane 3 also has a broad bump at row 100 (a blotch)
+    peaks = [lane([50, 150], [6, 20]) for _ in range(8)]
+    peaks[3] = lane([50, 100, 150], [6, 80, 20])
+    tracks = [{i: 0 for i in range(8)}, {3: 1}, {i: (2 if i == 3 else 1) for i in range(8)}]
+    kept = _drop_tall_bumps(tracks, peaks, lane_width=60.0)
+    assert kept == [tracks[0], tracks[2]]
+    # a narrow single-lane band (a real band in one lane) is kept
+    peaks[3] = lane([50, 100, 150], [6, 7, 20])
+    assert _drop_tall_bumps(tracks, peaks, lane_width=60.0) == tracks
