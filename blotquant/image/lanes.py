@@ -575,6 +575,44 @@ def _infer_empty_lanes(centers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return all_centers[order], all_seen[order]
 
 
+def _lane_boxes(
+    peaks: np.ndarray, smooth: np.ndarray
+) -> tuple[list[float], list[float], list[float], list[bool]]:
+    """Centre, box edges and edge-cut flag of each lane peak in an intensity profile.
+
+    A lane spans the columns above 20 % of the way from the lowest point between
+    it and its neighbours to its peak; its box adds a margin of 0.35 of the half
+    width but never passes half-way to a neighbour (the outer lanes mirror their
+    inner spacing, so an end lane's box does not run out over the empty membrane).
+    """
+    centers, lefts, rights, cut = [], [], [], []
+    n = smooth.size
+    for k, p in enumerate(peaks):
+        p = int(np.clip(p, 0, n - 1))
+        if peaks.size > 1:
+            lo_lim = (peaks[k - 1] + p) / 2 if k > 0 else max(0, p - (peaks[1] - p) / 2)
+            hi_lim = ((peaks[k + 1] + p) / 2 if k + 1 < peaks.size
+                      else min(n, p + (p - peaks[k - 1]) / 2))
+        else:
+            lo_lim, hi_lim = 0, n
+        height = smooth[p]
+        floor = min(smooth[int(lo_lim) : p + 1].min(), smooth[p : int(np.ceil(hi_lim)) + 1].min())
+        level = floor + 0.2 * (height - floor)
+        a = p
+        while a > lo_lim and smooth[a - 1] > level:
+            a -= 1
+        b = p
+        while b < hi_lim - 1 and smooth[b + 1] > level:
+            b += 1
+        touches = a <= 0 or b >= n - 1
+        margin = max(1.0, 0.35 * (b - a + 1) / 2.0)
+        lefts.append(max(lo_lim, a - margin))
+        rights.append(min(hi_lim, b + 1 + margin))
+        centers.append((a + b + 1) / 2.0 if not touches else float(p) + 0.5)
+        cut.append(bool(touches))
+    return centers, lefts, rights, cut
+
+
 def detect_lanes_in_region(
     det: DetectionImage,
     region: tuple[int, int, int, int],
@@ -637,44 +675,16 @@ def detect_lanes_in_region(
     peaks = peaks - pad
     # boxes and centres follow the lightly smoothed intensity (true lane edges)
     smooth = ndi.gaussian_filter1d(intensity, 1.0)
-    centers, lefts, rights, cut = [], [], [], []
     n = smooth.size
-    for k, p in enumerate(peaks):
-        p = int(np.clip(p, 0, n - 1))
-        # half-way to the neighbours; the outer lanes mirror their inner spacing
-        # (so the box of an end lane does not run out over the empty membrane)
-        if peaks.size > 1:
-            lo_lim = (peaks[k - 1] + p) / 2 if k > 0 else max(0, p - (peaks[1] - p) / 2)
-            hi_lim = ((peaks[k + 1] + p) / 2 if k + 1 < peaks.size
-                      else min(n, p + (p - peaks[k - 1]) / 2))
-        else:
-            lo_lim, hi_lim = 0, n
-        height = smooth[p]
-        floor = min(smooth[int(lo_lim) : p + 1].min(), smooth[p : int(np.ceil(hi_lim)) + 1].min())
-        level = floor + 0.2 * (height - floor)
-        a = p
-        while a > lo_lim and smooth[a - 1] > level:
-            a -= 1
-        b = p
-        while b < hi_lim - 1 and smooth[b + 1] > level:
-            b += 1
-        touches = a <= 0 or b >= n - 1
-        # box: the 20 % width, widened by a margin, never past the midpoints
-        half = (b - a + 1) / 2.0
-        margin = max(1.0, 0.35 * half)
-        box_l = max(lo_lim, a - margin)
-        box_r = min(hi_lim, b + 1 + margin)
-        centers.append((a + b + 1) / 2.0 if not touches else float(p) + 0.5)
-        lefts.append(box_l)
-        rights.append(box_r)
-        cut.append(bool(touches))
+    centers, lefts, rights, cut = _lane_boxes(peaks, smooth)
     if n_lanes is None and len(centers) >= 3:
         # a "lane" far narrower than the others is a speck of dust or an edge
-        # glow, not a lane (a lane cut by the image edge keeps most of its width)
+        # glow, not a lane (a lane cut by the image edge keeps most of its width);
+        # the boxes of its neighbours are measured again without it
         box_widths = np.subtract(rights, lefts)
         wide = box_widths >= 0.4 * float(np.median(box_widths))
-        centers, lefts, rights, cut = ([v for v, k in zip(seq, wide, strict=True) if k]
-                                       for seq in (centers, lefts, rights, cut))
+        if not wide.all():
+            centers, lefts, rights, cut = _lane_boxes(peaks[wide], smooth)
     seen = np.ones(len(centers), dtype=bool)
     if n_lanes is None or 2 <= len(centers) < n_lanes:
         if n_lanes is None:
