@@ -240,3 +240,23 @@ def test_a_dropped_speck_lane_leaves_its_neighbours_full_boxes():
     truth = blot.lanes.sort_values("lane")
     assert (found.x_left.to_numpy() <= truth.x_left.to_numpy() + 2).all()
     assert (found.x_right.to_numpy() >= truth.x_right.to_numpy() - 2).all()
+
+
+def test_empty_lanes_are_placed_in_the_gap_an_artefact_lane_stood_in():
+    # one band row with two empty lanes side by side (lanes 5 and 6); a dust
+    # speck in the gap made an artefact "lane" there, which has no band and is
+    # dropped: the gap it leaves must then hold the two empty lanes
+    from blotquant.image.synthetic import make_blot
+
+    centers = [30.3, 69.2, 108.1, 147.0, 186.0, 224.9, 263.8, 302.7, 341.6, 380.6, 419.5,
+               458.4, 497.3]
+    amounts = [[10093.8], [20321.6], [31160.5], [4239.0], [0.0], [0.0], [22017.8],
+               [22169.3], [12488.7], [3383.7], [14616.1], [29322.5], [18841.2]]
+    blot = make_blot(shape=(574, 520), lane_centers=centers, lane_width=26.6,
+                     band_rows=(393.2,), band_sigmas=(1.5,), amounts=amounts,
+                     gradient=5069.4, dust=23, rng=1212193473)
+    res = analyze(blot.image)
+    assert len(res.lanes) == len(centers)
+    np.testing.assert_allclose(res.lanes["x_center"], centers, atol=26.6 / 3)
+    assert set(res.lanes.loc[res.lanes.inferred, "lane"]) == {5, 6}
+    assert not res.bands[res.bands.lane.isin([5, 6])].detected.any()

@@ -127,7 +127,6 @@ LANES_XFAIL = {
     "pysternblot_rhoa_ImageQuant800_chemi.tif": "9 lanes (upper) and 8 (lower) for 6 + marker",
     "elife_gelquant_coomassie_gel-example.png": "9 of 15 lanes per gel: groups of touching lanes merge",
     "chibidragon_chemi_strip_test_image.png": "14 lanes for 12 narrow ones",
-    "chibidragon_chemi_strip_test_image2.png": "12 of 13 lanes",
     "imagej_sample_gel.gif": "2 of 6 touching lanes",
     "facuperezt_chemi_img_2band.jpeg": "3 wide lanes with doublets split into 6",
     "facuperezt_chemi_wide_pic_bands.jpeg": "14 lanes for 8: each smiling band splits in two",

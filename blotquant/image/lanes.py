@@ -575,6 +575,47 @@ def _infer_empty_lanes(centers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return all_centers[order], all_seen[order]
 
 
+def _boxes_with_placed_lanes(
+    centers: np.ndarray, seen: np.ndarray, lefts, rights, cut
+) -> tuple[list[float], list[float], list[bool]]:
+    """Boxes for all ``centers``: the seen lanes keep theirs, in order; a placed
+    (empty) lane shows no edges and gets the typical box centred on its place."""
+    half_width = float(np.median(np.subtract(rights, lefts))) / 2.0
+    boxes = iter(zip(lefts, rights, cut, strict=True))
+    out_l, out_r, out_c = [], [], []
+    for c, is_seen in zip(centers, seen, strict=True):
+        box = next(boxes) if is_seen else (c - half_width, c + half_width, False)
+        out_l.append(box[0])
+        out_r.append(box[1])
+        out_c.append(bool(box[2]))
+    return out_l, out_r, out_c
+
+
+def add_inferred_lanes(geom: LaneGeometry, *, width: int) -> LaneGeometry:
+    """``geom`` with empty lanes placed in gaps of exactly two or three pitches.
+
+    For lanes found again after artefact "lanes" were dropped (which can leave
+    the gap an empty lane stood in). ``width`` is the image width, to clip boxes.
+    Returns ``geom`` itself when no lane is placed.
+    """
+    centers, seen = _infer_empty_lanes(geom.centers)
+    if seen.all():
+        return geom
+    lefts, rights, cut = _boxes_with_placed_lanes(centers, seen, geom.lefts, geom.rights,
+                                                  geom.cut_by_edge)
+    inferred = np.ones(centers.size, dtype=bool)
+    inferred[seen] = geom.inferred
+    return LaneGeometry(
+        centers=centers,
+        lefts=np.clip(np.floor(lefts), 0, width).astype(int),
+        rights=np.clip(np.ceil(rights), 0, width).astype(int),
+        top=geom.top,
+        bottom=geom.bottom,
+        cut_by_edge=np.asarray(cut, dtype=bool),
+        inferred=inferred,
+    )
+
+
 def _lane_boxes(
     peaks: np.ndarray, smooth: np.ndarray
 ) -> tuple[list[float], list[float], list[float], list[bool]]:
@@ -692,15 +733,7 @@ def detect_lanes_in_region(
         else:
             all_centers, seen = _fill_gaps(np.asarray(centers), n_lanes=n_lanes, size=n)
         if not seen.all():
-            # an empty lane shows no edges: the typical box, centred on its place
-            half_width = float(np.median(np.subtract(rights, lefts))) / 2.0
-            boxes = iter(zip(lefts, rights, cut, strict=True))
-            lefts, rights, cut = [], [], []
-            for c, is_seen in zip(all_centers, seen, strict=True):
-                box = next(boxes) if is_seen else (c - half_width, c + half_width, False)
-                lefts.append(box[0])
-                rights.append(box[1])
-                cut.append(box[2])
+            lefts, rights, cut = _boxes_with_placed_lanes(all_centers, seen, lefts, rights, cut)
             centers = list(all_centers)
     to_full = lambda v: (np.asarray(v, dtype=np.float64) + left) * f
     W = full_shape[1]

@@ -19,6 +19,7 @@ from blotquant.image.geometry import Deskew
 from blotquant.image.io import Scan, read_image, scan_from_array
 from blotquant.image.lanes import (
     LaneGeometry,
+    add_inferred_lanes,
     detect_lanes_in_region,
     estimate_tilt,
     find_membranes,
@@ -472,6 +473,12 @@ def analyze(
                 geom = LaneGeometry(geom.centers[keep], geom.lefts[keep], geom.rights[keep],
                                     geom.top, geom.bottom, geom.cut_by_edge[keep],
                                     geom.inferred[keep])
+                # the artefact may have stood in the gap of an empty lane
+                placed = add_inferred_lanes(geom, width=signal.shape[1])
+                if placed is not geom:
+                    geom = placed
+                    records = _measure_membrane(signal, sat, geom, valid=valid,
+                                                params=params, background2d=background2d)
         for i in range(geom.centers.size):
             y_mid = (geom.top + geom.bottom) / 2
             (xc,), (_yc,) = deskew.inverse([geom.centers[i]], [y_mid])
