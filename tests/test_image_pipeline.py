@@ -260,3 +260,29 @@ def test_empty_lanes_are_placed_in_the_gap_an_artefact_lane_stood_in():
     np.testing.assert_allclose(res.lanes["x_center"], centers, atol=26.6 / 3)
     assert set(res.lanes.loc[res.lanes.inferred, "lane"]) == {5, 6}
     assert not res.bands[res.bands.lane.isin([5, 6])].detected.any()
+
+
+def test_weak_broad_bumps_that_run_on_beside_the_lane_are_dropped():
+    from blotquant.image.bands import LanePeaks
+    from blotquant.image.lanes import LaneGeometry
+    from blotquant.image.pipeline import _drop_background_bumps
+
+    yy, xx = np.mgrid[0:200, 0:300].astype(float)
+    centers = np.array([50.0, 150.0, 250.0])
+    geom = LaneGeometry(centers, (centers - 27).astype(int), (centers + 27).astype(int), 0, 200,
+                        np.zeros(3, bool), np.zeros(3, bool))
+    in_lane = np.abs(xx - 150) <= 20
+    band = 200.0 * np.exp(-0.5 * ((yy - 140) / 2.0) ** 2) * in_lane
+    found = LanePeaks(np.array([60.0, 140.0]), np.array([40.0, 200.0]), 1.0,
+                      np.array([28.0, 5.0]))
+
+    def kept(bump):
+        signal = 100.0 + band + bump
+        out = _drop_background_bumps(found, signal, geom, lane=1, window=60, broad=10.0,
+                                     strong=100.0)
+        return out.rows.tolist()
+
+    blotch = 50.0 * np.exp(-0.5 * ((yy - 60) / 12.0) ** 2 - 0.5 * ((xx - 150) / 80.0) ** 2)
+    assert kept(blotch) == [140.0]  # runs on through the gaps: background
+    smear = 50.0 * np.exp(-0.5 * ((yy - 60) / 12.0) ** 2) * in_lane
+    assert kept(smear) == [60.0, 140.0]  # inside the lane only: left to the other rules

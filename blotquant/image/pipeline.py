@@ -13,7 +13,7 @@ from scipy import ndimage as ndi
 
 from blotquant._schema import BAND_COLUMNS, LANE_COLUMNS
 from blotquant.errors import DetectionError, InvalidInputError
-from blotquant.image.background import rolling_ball
+from blotquant.image.background import profile_baseline, rolling_ball
 from blotquant.image.bands import LanePeaks, find_lane_peaks, lane_columns, link_band_rows
 from blotquant.image.geometry import Deskew
 from blotquant.image.io import Scan, read_image, scan_from_array
@@ -194,6 +194,68 @@ def _drop_tall_bumps(tracks: list[dict[int, int]], peaks: list[LanePeaks], *,
     return [t for t in tracks if not tall(t)]
 
 
+def _gap_columns(geom: LaneGeometry, lane: int, width: int) -> list[tuple[int, int]]:
+    """Column ranges of the bare membrane on either side of a lane (may be empty).
+
+    A lane box is the lane widened by a margin of about 0.35 of its half width
+    (:func:`~blotquant.image.lanes.detect_lanes_in_region`), so the lane itself
+    is the box shrunk by 1.35. Between two lanes the gap is the middle half of
+    the columns between them; beside an end lane, the same number of columns
+    just outside it. Gaps under two columns or a tenth of a lane are left out.
+    """
+    half = (geom.rights - geom.lefts) / 2.0 / 1.35
+    inner = geom.centers - half
+    outer = geom.centers + half
+    spaces = inner[1:] - outer[:-1]
+    typical = float(np.median(spaces)) if spaces.size else 0.0
+    bounds = []
+    if lane > 0:
+        bounds.append((outer[lane - 1], inner[lane]))
+    else:
+        bounds.append((inner[lane] - typical, inner[lane]))
+    if lane + 1 < geom.centers.size:
+        bounds.append((outer[lane], inner[lane + 1]))
+    else:
+        bounds.append((outer[lane], outer[lane] + typical))
+    least = max(2.0, 0.1 * float(np.median(2 * half)))
+    ranges = []
+    for lo, hi in bounds:
+        quarter = (hi - lo) / 4.0
+        a, b = max(0, round(lo + quarter)), min(width, round(hi - quarter))
+        if b - a >= least:
+            ranges.append((a, b))
+    return ranges
+
+
+def _drop_background_bumps(found: LanePeaks, signal: np.ndarray, geom: LaneGeometry, *,
+                           lane: int, window: int, broad: float, strong: float) -> LanePeaks:
+    """Drop broad peaks that the bare membrane beside the lane shows as strongly.
+
+    A band lies inside its lane; a blotch, a gradient's curve or the glow at a
+    membrane edge runs on through the gap between lanes. A peak broader than
+    ``broad`` rows (full width at half maximum) and lower than ``strong`` whose
+    bump is at least half as high in the gaps on both sides (or the one side
+    there is) is background. Peaks of a band's usual width, and strong peaks,
+    are kept whatever lies beside them (a "gap" inside the next lane, when lanes
+    are misplaced, shows that lane's bands; the fat bands of a Coomassie gel
+    fill their lanes), and lanes without a gap of a few columns keep all peaks.
+    """
+    candidates = (found.widths > broad) & (found.heights < strong)
+    if not candidates.any():
+        return found
+    top, bottom = geom.top, geom.bottom
+    bumps = []
+    for a, b in _gap_columns(geom, lane, signal.shape[1]):
+        gap = signal[top:bottom, a:b].mean(axis=1)
+        resid = ndi.gaussian_filter1d(gap - profile_baseline(gap, window=window), 1.0)
+        bumps.append(resid)
+    if not bumps:
+        return found
+    rows = np.clip(np.round(found.rows).astype(int), 0, bottom - top - 1)
+    beside = np.min([r[rows] for r in bumps], axis=0)
+    return found.subset(~candidates | (beside < 0.5 * found.heights))
+
+
 def _measure_membrane(
     signal: np.ndarray,
     sat: np.ndarray,
@@ -226,6 +288,15 @@ def _measure_membrane(
             keep = (found.rows >= rows_ok[0] + 3) & (found.rows <= rows_ok[-1] - 3)
             found = found.subset(keep)
         peaks.append(found)
+    # broad, weak peaks (over twice the median band width, under half the median
+    # height) that the membrane beside the lane shows too are background
+    widths_all = np.concatenate([p.widths for p in peaks] or [np.zeros(0)])
+    if widths_all.size >= 3:
+        broad = 2.0 * float(np.median(widths_all))
+        strong = 0.5 * float(np.median(np.concatenate([p.heights for p in peaks])))
+        peaks = [_drop_background_bumps(p, signal, geom, lane=i, window=window, broad=broad,
+                                        strong=strong)
+                 for i, p in enumerate(peaks)]
     spacings = np.concatenate([np.diff(p.rows) for p in peaks if p.rows.size > 1] or [np.zeros(0)])
     min_spacing = float(np.percentile(spacings, 10)) if spacings.size else float(window)
     tolerance = float(np.clip(0.45 * min_spacing, 2.5, 0.5 * np.median(widths)))
@@ -238,8 +309,6 @@ def _measure_membrane(
     tracks = _drop_tall_bumps(tracks, peaks, lane_width=float(np.median(widths)))
 
     # windows per lane: detected from the profile, others predicted from the row
-    from blotquant.image.background import profile_baseline
-
     lane_windows: list[list[BandWindow]] = [[] for _ in range(n_lanes)]
     resids = []
     for i in range(n_lanes):
