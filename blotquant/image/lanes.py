@@ -11,7 +11,8 @@ strip of a band-enhanced image, peaks, consensus) with these additions:
 * **compression**: half of each strip's projection is occupancy (capped at a few
   noise SDs), so faint lanes count as much as bright ones;
 * **pitch**: peaks are smoothed on the scale of the lane spacing, and a gap of
-  exactly two or three spacings between loaded lanes holds inferred empty lanes;
+  exactly two or three spacings between loaded lanes holds inferred empty lanes
+  (checked again by :func:`add_inferred_lanes` once artefact lanes are dropped);
 * **specks**: a "lane" under 0.4 of the median lane width (dust, an edge glow) is
   dropped unless the lane count is given.
 
