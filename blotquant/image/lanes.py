@@ -41,6 +41,10 @@ __all__ = [
 ]
 
 
+#: A lane box is the lane widened on each side by this fraction of its half width.
+BOX_MARGIN = 0.35
+
+
 @dataclass(frozen=True)
 class DetectionImage:
     """A shrunken, band-enhanced copy of the signal used to find lanes.
@@ -577,10 +581,13 @@ def _infer_empty_lanes(centers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _boxes_with_placed_lanes(
-    centers: np.ndarray, seen: np.ndarray, lefts, rights, cut
+    centers: np.ndarray, seen: np.ndarray, lefts: npt.ArrayLike, rights: npt.ArrayLike,
+    cut: npt.ArrayLike,
 ) -> tuple[list[float], list[float], list[bool]]:
-    """Boxes for all ``centers``: the seen lanes keep theirs, in order; a placed
-    (empty) lane shows no edges and gets the typical box centred on its place."""
+    """Boxes for all ``centers``, the seen lanes keeping theirs (in order).
+
+    A placed (empty) lane shows no edges and gets the typical box centred on its place.
+    """
     half_width = float(np.median(np.subtract(rights, lefts))) / 2.0
     boxes = iter(zip(lefts, rights, cut, strict=True))
     out_l, out_r, out_c = [], [], []
@@ -623,8 +630,8 @@ def _lane_boxes(
     """Centre, box edges and edge-cut flag of each lane peak in an intensity profile.
 
     A lane spans the columns above 20 % of the way from the lowest point between
-    it and its neighbours to its peak; its box adds a margin of 0.35 of the half
-    width but never passes half-way to a neighbour (the outer lanes mirror their
+    it and its neighbours to its peak; its box adds a margin of ``BOX_MARGIN`` of
+    the half width but never passes half-way to a neighbour (the outer lanes mirror their
     inner spacing, so an end lane's box does not run out over the empty membrane).
     """
     centers, lefts, rights, cut = [], [], [], []
@@ -647,7 +654,7 @@ def _lane_boxes(
         while b < hi_lim - 1 and smooth[b + 1] > level:
             b += 1
         touches = a <= 0 or b >= n - 1
-        margin = max(1.0, 0.35 * (b - a + 1) / 2.0)
+        margin = max(1.0, BOX_MARGIN * (b - a + 1) / 2.0)
         lefts.append(max(lo_lim, a - margin))
         rights.append(min(hi_lim, b + 1 + margin))
         centers.append((a + b + 1) / 2.0 if not touches else float(p) + 0.5)

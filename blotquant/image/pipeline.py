@@ -18,6 +18,7 @@ from blotquant.image.bands import LanePeaks, find_lane_peaks, lane_columns, link
 from blotquant.image.geometry import Deskew
 from blotquant.image.io import Scan, read_image, scan_from_array
 from blotquant.image.lanes import (
+    BOX_MARGIN,
     LaneGeometry,
     add_inferred_lanes,
     detect_lanes_in_region,
@@ -197,13 +198,14 @@ def _drop_tall_bumps(tracks: list[dict[int, int]], peaks: list[LanePeaks], *,
 def _gap_columns(geom: LaneGeometry, lane: int, width: int) -> list[tuple[int, int]]:
     """Column ranges of the bare membrane on either side of a lane (may be empty).
 
-    A lane box is the lane widened by a margin of about 0.35 of its half width
-    (:func:`~blotquant.image.lanes.detect_lanes_in_region`), so the lane itself
-    is the box shrunk by 1.35. Between two lanes the gap is the middle half of
-    the columns between them; beside an end lane, the same number of columns
-    just outside it. Gaps under two columns or a tenth of a lane are left out.
+    A lane box is the lane widened on each side by ``BOX_MARGIN`` of its half
+    width (:mod:`blotquant.image.lanes`), so the lane itself is the box shrunk
+    by ``1 + BOX_MARGIN`` (less where a box stopped half-way to a neighbour).
+    Between two lanes the gap is the middle half of the columns between them;
+    beside an end lane, the same number of columns just outside it. Gaps under
+    two columns or a tenth of a lane are left out.
     """
-    half = (geom.rights - geom.lefts) / 2.0 / 1.35
+    half = (geom.rights - geom.lefts) / 2.0 / (1.0 + BOX_MARGIN)
     inner = geom.centers - half
     outer = geom.centers + half
     spaces = inner[1:] - outer[:-1]
