@@ -286,3 +286,45 @@ def test_weak_broad_bumps_that_run_on_beside_the_lane_are_dropped():
     assert kept(blotch) == [140.0]  # runs on through the gaps: background
     smear = 50.0 * np.exp(-0.5 * ((yy - 60) / 12.0) ** 2) * in_lane
     assert kept(smear) == [60.0, 140.0]  # inside the lane only: left to the other rules
+
+
+def test_an_end_lane_box_spans_the_lane_when_its_peak_sits_at_one_side():
+    # three wide flat-topped lanes; a dust speck on the inner side of the first
+    # lane puts its profile peak there: the end lane's box used to be mirrored
+    # about that peak and lost 40 % of the lane
+    from blotquant.image.synthetic import make_blot
+
+    # (bench_random.py seed 0, blot 52)
+    amounts = [[45.29699054, 116.34406331, 69.20952703],
+               [146.74739347, 47.01802542, 68.50156703],
+               [45.29699054, 110.12352342, 107.63106854]]
+    blot = make_blot(shape=(360, 788), lane_centers=[136.979358, 331.817087, 526.654816],
+                     lane_width=142.323514, band_rows=(66.979776, 109.075445, 249.213237),
+                     band_sigmas=(9.962563, 4.941014, 9.759629), amounts=amounts,
+                     smile=-5.034584, gradient=15.764997, dust=22, dtype="uint8",
+                     polarity="light", rng=145699714)
+    res = analyze(blot.image)
+    found = res.lanes.sort_values("lane")
+    truth = blot.lanes.sort_values("lane")
+    assert len(found) == 3
+    assert (found.x_left.to_numpy() <= truth.x_left.to_numpy() + 2).all()
+    assert (found.x_right.to_numpy() >= truth.x_right.to_numpy() - 2).all()
+
+
+def test_noise_of_a_lane_profile_is_measured_on_the_profile_not_the_baseline_residual():
+    # a broad glow under the lane, narrower than the baseline window, is left in the
+    # residual as a hump; the residual is exactly zero where the baseline hugs the
+    # profile, which made the noise look three times smaller than it is and turned
+    # wiggles on the hump into "bands"
+    from blotquant.image.bands import find_lane_peaks
+
+    rng = np.random.default_rng(0)
+    rows = np.arange(600.0)[:, None]
+    glow = 140.0 * np.exp(-0.5 * ((rows - 180.0) / 50.0) ** 2)
+    slope = -3.0 * rows
+    band = 8000.0 * np.exp(-0.5 * ((rows - 420.0) / 3.0) ** 2)
+    strip = 4000.0 + slope + glow + band + rng.normal(0.0, 45.0, (600, 60))
+    found = find_lane_peaks(strip, window=160)
+    profile_noise = 45.0 / np.sqrt(60)
+    assert abs(found.noise - profile_noise) < 0.2 * profile_noise
+    assert found.rows.round().tolist() == [420.0]

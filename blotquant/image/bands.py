@@ -90,7 +90,7 @@ def find_lane_peaks(
     # sparse to move a median), whichever is larger
     smooth_resid = ndi.gaussian_filter1d(resid, 1.0)
     wiggle = 1.4826 * float(np.median(np.abs(smooth_resid - np.median(smooth_resid)))) / 0.53
-    white = robust_sd(resid)
+    white = robust_sd(profile)
     # capped: in a short strip that bands mostly fill, the MAD measures bands
     noise = max(white, min(wiggle, 4.0 * white))
     # noise of the per-column pixels, for the two-halves test

@@ -567,10 +567,14 @@ def _infer_empty_lanes(centers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if pitch <= 0 or regular.sum() < max(2, 0.5 * gaps.size):
         return centers, seen
     pitch = float(np.mean(gaps[regular]))
+    # a gap is the difference of two centres, each a little off: allow the
+    # scatter of the regular spacings, from 12 % up to 15 % of a pitch
+    spread = float(np.std(gaps[regular]))
+    tolerance = float(np.clip(2.5 * spread, 0.12 * pitch, 0.15 * pitch))
     new = []
     for a, g in zip(centers[:-1], gaps, strict=True):
         m = round(g / pitch)
-        if m in (2, 3) and abs(g - m * pitch) <= 0.12 * pitch:
+        if m in (2, 3) and abs(g - m * pitch) <= tolerance:
             new.extend(a + g * j / m for j in range(1, m))
     if not new:
         return centers, seen
@@ -624,6 +628,30 @@ def add_inferred_lanes(geom: LaneGeometry, *, width: int) -> LaneGeometry:
     )
 
 
+def _plateau_middles(peaks: np.ndarray, smooth: np.ndarray) -> np.ndarray:
+    """Middle of the run of columns around each peak above half its height.
+
+    The run is bounded by the neighbouring peaks and starts from the lowest point
+    between them (or the image edge), so a lane whose profile is a plateau gets its
+    middle, not the position of the highest wiggle on it.
+    """
+    n = smooth.size
+    middles = np.asarray(peaks, dtype=np.float64).copy()
+    for k, p in enumerate(peaks):
+        # from the valleys between it and its neighbours (or the image edges)
+        lo = int(peaks[k - 1]) + int(np.argmin(smooth[peaks[k - 1] : p + 1])) if k > 0 else 0
+        hi = p + int(np.argmin(smooth[p : peaks[k + 1] + 1])) if k + 1 < peaks.size else n - 1
+        floor = min(float(smooth[lo : p + 1].min()), float(smooth[p : hi + 1].min()))
+        level = 0.5 * (floor + float(smooth[p]))
+        a, b = p, p
+        while a > lo and smooth[a - 1] > level:
+            a -= 1
+        while b < hi and smooth[b + 1] > level:
+            b += 1
+        middles[k] = (a + b + 1) / 2.0
+    return middles
+
+
 def _lane_boxes(
     peaks: np.ndarray, smooth: np.ndarray
 ) -> tuple[list[float], list[float], list[float], list[bool]]:
@@ -636,12 +664,17 @@ def _lane_boxes(
     """
     centers, lefts, rights, cut = [], [], [], []
     n = smooth.size
+    peaks = np.clip(np.asarray(peaks, dtype=int), 0, n - 1)
+    # the limits between lanes are half-way between lane *middles*: a peak can sit
+    # anywhere on a flat-topped lane (a speck on it, a brighter band at one side)
+    mid = _plateau_middles(peaks, smooth)
     for k, p in enumerate(peaks):
-        p = int(np.clip(p, 0, n - 1))
+        p = int(p)
         if peaks.size > 1:
-            lo_lim = (peaks[k - 1] + p) / 2 if k > 0 else max(0, p - (peaks[1] - p) / 2)
-            hi_lim = ((peaks[k + 1] + p) / 2 if k + 1 < peaks.size
-                      else min(n, p + (p - peaks[k - 1]) / 2))
+            lo_lim = (mid[k - 1] + mid[k]) / 2 if k > 0 else max(0, mid[k] - (mid[1] - mid[k]) / 2)
+            hi_lim = ((mid[k + 1] + mid[k]) / 2 if k + 1 < peaks.size
+                      else min(n, mid[k] + (mid[k] - mid[k - 1]) / 2))
+            lo_lim, hi_lim = min(lo_lim, p), max(hi_lim, p + 1)
         else:
             lo_lim, hi_lim = 0, n
         height = smooth[p]
