@@ -59,3 +59,21 @@ def test_block_reduce_equals_padding_the_whole_image(shape, factor, func):
     blocks = padded.reshape(padded.shape[0] // factor, factor, padded.shape[1] // factor, factor)
     expected = blocks.min(axis=(1, 3)) if func == "min" else blocks.mean(axis=(1, 3))
     np.testing.assert_allclose(block_reduce(x, factor=factor, func=func), expected, rtol=1e-5)
+
+
+def test_a_plateau_of_touching_lanes_is_cut_at_its_dips_only():
+    from blotquant.image.lanes import _split_at_dips
+
+    x = np.arange(300.0)
+    # five touching lanes, pitch 40, uneven heights, narrow gaps 4 px wide
+    lanes = sum(h * (np.abs(x - c) <= 18) for h, c in
+                zip((1.0, 0.8, 1.1, 0.75, 0.9), (70, 110, 150, 190, 230), strict=True))
+    light = ndi.gaussian_filter1d(lanes, 1.0)
+    smooth = ndi.gaussian_filter1d(lanes, 4.0)  # the dips are gone at this scale
+    peak = np.array([int(np.argmax(smooth))])
+    cut, _ = _split_at_dips(peak, np.ones(1), smooth, light, pitch=40.0)
+    np.testing.assert_allclose(cut, [70, 110, 150, 190, 230], atol=3)
+    # the same plateau without dips (one wide lane) stays whole
+    flat = ndi.gaussian_filter1d((np.abs(x - 150) <= 98).astype(float), 1.0)
+    kept, _ = _split_at_dips(peak, np.ones(1), smooth, flat, pitch=40.0)
+    assert kept.tolist() == peak.tolist()

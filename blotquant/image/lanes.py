@@ -490,6 +490,56 @@ def _split_wide(peaks: np.ndarray, prom: np.ndarray, profile: np.ndarray, *, pit
     return np.asarray(out_p, dtype=int)[order], np.asarray(out_q)[order]
 
 
+def _split_at_dips(peaks: np.ndarray, prom: np.ndarray, smooth: np.ndarray, light: np.ndarray,
+                   *, pitch: float, depth: float = 0.1):
+    """Split plateaus several lane pitches wide where the lightly smoothed profile dips.
+
+    Lanes that nearly touch merge into one plateau once the profile is smoothed on
+    the scale of the pitch, but the narrow gaps between them still show as dips in
+    the lightly smoothed ``light`` profile. A plateau (the run above half its height
+    in ``smooth``) at least 1.6 ``pitch`` wide that should hold ``n`` lanes is cut
+    only where every one of the ``n - 1`` cuts finds a dip within a quarter pitch of
+    its even position, lower by ``depth`` than the lower of its shoulders (the
+    highest points within half a pitch on either side); the lanes are then the
+    pieces between the cuts.
+    """
+    out_p, out_q = [], []
+    for p, q in zip(peaks, prom, strict=True):
+        level = 0.5 * smooth[p]
+        a, b = p, p
+        while a > 0 and smooth[a - 1] > level:
+            a -= 1
+        while b < smooth.size - 1 and smooth[b + 1] > level:
+            b += 1
+        n_parts = round((b - a + 1) / pitch)
+        alone = int(np.sum((peaks >= a) & (peaks <= b))) == 1
+        cuts = []
+        if alone and n_parts >= 2 and (b - a + 1) > 1.6 * pitch:
+            step = (b - a + 1) / n_parts
+            reach = max(1, round(0.25 * pitch))
+            for k in range(1, n_parts):
+                centre = round(a + k * step)
+                lo, hi = max(a + 1, centre - reach), min(b - 1, centre + reach)
+                if hi <= lo:
+                    break
+                x = lo + int(np.argmin(light[lo : hi + 1]))
+                half = max(2, round(0.5 * pitch))
+                shoulder = min(light[max(a, x - half) : x + 1].max(),
+                               light[x : min(b, x + half) + 1].max())
+                if shoulder - light[x] < depth * shoulder:
+                    break
+                cuts.append(x)
+        if cuts and len(cuts) == n_parts - 1:
+            edges = [a, *cuts, b + 1]
+            for lo, hi in itertools.pairwise(edges):
+                out_p.append((lo + hi) // 2)
+                out_q.append(q)
+        else:
+            out_p.append(int(p))
+            out_q.append(q)
+    return np.asarray(out_p, dtype=int), np.asarray(out_q)
+
+
 def _add_faint_lanes(peaks: np.ndarray, prom: np.ndarray, occupancy: np.ndarray, *, pad: int):
     """Second pass: lanes too faint for the intensity profile, away from known lanes.
 
@@ -749,6 +799,10 @@ def detect_lanes_in_region(
         peaks, prominences = _merge_close(peaks, prominences, padded, min_distance=0.5 * pitch)
         pitch = float(np.median(np.diff(peaks))) if peaks.size >= 3 else pitch
         peaks, prominences = _split_wide(peaks, prominences, padded, pitch=pitch)
+    elif pitch0 and n_lanes is None:
+        # too few peaks to measure the pitch from: smoothing merged touching lanes
+        light = np.pad(ndi.gaussian_filter1d(profile, 1.0), pad, mode="constant")
+        peaks, prominences = _split_at_dips(peaks, prominences, padded, light, pitch=pitch0)
     if peaks.size >= 2 and (n_lanes is None or peaks.size < n_lanes):
         peaks, prominences = _add_faint_lanes(peaks, prominences, occ, pad=pad)
     if n_lanes is not None and peaks.size > n_lanes:
