@@ -77,3 +77,21 @@ def test_a_plateau_of_touching_lanes_is_cut_at_its_dips_only():
     flat = ndi.gaussian_filter1d((np.abs(x - 150) <= 98).astype(float), 1.0)
     kept, _ = _split_at_dips(peak, np.ones(1), smooth, flat, pitch=40.0)
     assert kept.tolist() == peak.tolist()
+
+
+def test_dust_blobs_are_removed_from_a_lane_but_band_bars_are_left_exactly():
+    from blotquant.image.quantify import clean_blobs
+
+    rng = np.random.default_rng(1)
+    yy, xx = np.mgrid[0:120, 0:80].astype(float)
+    # a lane 50 px wide with soft edges, one band bar across it, noise SD 5
+    lane = 0.5 * (np.tanh((xx - 15) / 2.0) - np.tanh((xx - 65) / 2.0))
+    bar = 2000.0 * np.exp(-0.5 * ((yy - 60) / 4.0) ** 2) * lane
+    clean = 100.0 + bar + rng.normal(0.0, 5.0, yy.shape)
+    blob = 900.0 * np.exp(-0.5 * (((yy - 58) / 2.0) ** 2 + ((xx - 40) / 2.0) ** 2))
+    dark = -400.0 * np.exp(-0.5 * (((yy - 20) / 1.5) ** 2 + ((xx - 30) / 1.5) ** 2))
+    cleaned = clean_blobs(clean + blob + dark, noise=5.0, size=21)
+    # a tenth of the bright blob's sum is left at most (it is all there without cleaning)
+    assert abs(cleaned.sum() - clean.sum()) < 0.1 * blob.sum()
+    untouched = clean_blobs(clean, noise=5.0, size=21)
+    np.testing.assert_array_equal(untouched, clean)

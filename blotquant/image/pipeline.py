@@ -28,7 +28,13 @@ from blotquant.image.lanes import (
     robust_sd,
 )
 from blotquant.image.polarity import guess_polarity, saturation_mask, to_signal
-from blotquant.image.quantify import BandWindow, clean_dust, measure_lane, window_from_profile
+from blotquant.image.quantify import (
+    BandWindow,
+    clean_blobs,
+    clean_dust,
+    measure_lane,
+    window_from_profile,
+)
 
 __all__ = ["AnalysisParams", "BlotResult", "analyze"]
 
@@ -278,7 +284,10 @@ def _measure_membrane(
         noise = robust_sd(strip)
         a, b = lane_columns(int(geom.lefts[i]), int(geom.rights[i]))
         strip = clean_dust(strip, noise=noise, core=slice(a - geom.lefts[i], b - geom.lefts[i]))
-        strips.append(strip)
+        # dust blobs a few pixels across are left to the detection rules (a band
+        # spans its lane) but must not add to or take from any volume
+        lane_width = (geom.rights[i] - geom.lefts[i]) / (1.0 + BOX_MARGIN)
+        strips.append(clean_blobs(strip, noise=noise, size=int(min(21, 0.5 * lane_width))))
         noises.append(noise)
         core = strip[:, a - geom.lefts[i] : b - geom.lefts[i]]
         found = find_lane_peaks(core, window=window, min_snr=params.min_snr,
