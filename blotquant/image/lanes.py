@@ -13,6 +13,9 @@ strip of a band-enhanced image, peaks, consensus) with these additions:
 * **pitch**: peaks are smoothed on the scale of the lane spacing, and a gap of
   exactly two or three spacings between loaded lanes holds inferred empty lanes
   (checked again by :func:`add_inferred_lanes` once artefact lanes are dropped);
+* **touching lanes**: a plateau several pitches wide is split evenly, or, when too
+  few peaks are left to measure the pitch from, at the dips the lightly smoothed
+  profile still shows between the lanes;
 * **specks**: a "lane" under 0.4 of the median lane width (dust, an edge glow) is
   dropped unless the lane count is given.
 
@@ -447,6 +450,22 @@ def _lane_pitch(profile: np.ndarray) -> float | None:
     return float(candidates[ok][np.argmin(np.abs(np.log(ratio[ok])))])
 
 
+def run_above(profile: np.ndarray, start: int, level: float, *, lo: float = 0,
+              hi: float | None = None) -> tuple[int, int]:
+    """The run of samples around ``start`` that stay above ``level`` (inclusive ends).
+
+    The walk stops at the first sample not above ``level``, or when the run's
+    ends reach ``lo`` and ``hi`` (default: the ends of the profile).
+    """
+    hi = profile.size - 1 if hi is None else hi
+    a = b = int(start)
+    while a > lo and profile[a - 1] > level:
+        a -= 1
+    while b < hi and profile[b + 1] > level:
+        b += 1
+    return a, b
+
+
 def _merge_close(peaks: np.ndarray, prom: np.ndarray, profile: np.ndarray, *, min_distance: float):
     """Merge neighbouring peaks closer than ``min_distance`` (one lane with a dip)."""
     peaks, prom = list(peaks), list(prom)
@@ -467,14 +486,7 @@ def _split_wide(peaks: np.ndarray, prom: np.ndarray, profile: np.ndarray, *, pit
     """Split a plateau that spans several pitches into that many lanes (touching lanes)."""
     out_p, out_q = [], []
     for p, q in zip(peaks, prom, strict=True):
-        height = profile[p]
-        level = 0.5 * height
-        a = p
-        while a > 0 and profile[a - 1] > level:
-            a -= 1
-        b = p
-        while b < profile.size - 1 and profile[b + 1] > level:
-            b += 1
+        a, b = run_above(profile, p, 0.5 * profile[p])
         n_parts = round((b - a + 1) / pitch)
         if n_parts >= 2 and (b - a + 1) > 1.6 * pitch:
             step = (b - a + 1) / n_parts
@@ -505,25 +517,20 @@ def _split_at_dips(peaks: np.ndarray, prom: np.ndarray, smooth: np.ndarray, ligh
     """
     out_p, out_q = [], []
     for p, q in zip(peaks, prom, strict=True):
-        level = 0.5 * smooth[p]
-        a, b = p, p
-        while a > 0 and smooth[a - 1] > level:
-            a -= 1
-        while b < smooth.size - 1 and smooth[b + 1] > level:
-            b += 1
+        a, b = run_above(smooth, p, 0.5 * smooth[p])
         n_parts = round((b - a + 1) / pitch)
         alone = int(np.sum((peaks >= a) & (peaks <= b))) == 1
         cuts = []
         if alone and n_parts >= 2 and (b - a + 1) > 1.6 * pitch:
             step = (b - a + 1) / n_parts
             reach = max(1, round(0.25 * pitch))
+            half = max(2, round(0.5 * pitch))
             for k in range(1, n_parts):
                 centre = round(a + k * step)
                 lo, hi = max(a + 1, centre - reach), min(b - 1, centre + reach)
                 if hi <= lo:
                     break
                 x = lo + int(np.argmin(light[lo : hi + 1]))
-                half = max(2, round(0.5 * pitch))
                 shoulder = min(light[max(a, x - half) : x + 1].max(),
                                light[x : min(b, x + half) + 1].max())
                 if shoulder - light[x] < depth * shoulder:
@@ -681,9 +688,10 @@ def add_inferred_lanes(geom: LaneGeometry, *, width: int) -> LaneGeometry:
 def _plateau_middles(peaks: np.ndarray, smooth: np.ndarray) -> np.ndarray:
     """Middle of the run of columns around each peak above half its height.
 
-    The run is bounded by the neighbouring peaks and starts from the lowest point
-    between them (or the image edge), so a lane whose profile is a plateau gets its
-    middle, not the position of the highest wiggle on it.
+    The run stops at the valleys (lowest points) between the peak and its
+    neighbours, or at the image edges; half height is counted from the lower of
+    those valleys. A lane whose profile is a plateau thus gets its middle, not the
+    position of the highest wiggle on it.
     """
     n = smooth.size
     middles = np.asarray(peaks, dtype=np.float64).copy()
@@ -692,12 +700,7 @@ def _plateau_middles(peaks: np.ndarray, smooth: np.ndarray) -> np.ndarray:
         lo = int(peaks[k - 1]) + int(np.argmin(smooth[peaks[k - 1] : p + 1])) if k > 0 else 0
         hi = p + int(np.argmin(smooth[p : peaks[k + 1] + 1])) if k + 1 < peaks.size else n - 1
         floor = min(float(smooth[lo : p + 1].min()), float(smooth[p : hi + 1].min()))
-        level = 0.5 * (floor + float(smooth[p]))
-        a, b = p, p
-        while a > lo and smooth[a - 1] > level:
-            a -= 1
-        while b < hi and smooth[b + 1] > level:
-            b += 1
+        a, b = run_above(smooth, p, 0.5 * (floor + float(smooth[p])), lo=lo, hi=hi)
         middles[k] = (a + b + 1) / 2.0
     return middles
 
@@ -709,8 +712,9 @@ def _lane_boxes(
 
     A lane spans the columns above 20 % of the way from the lowest point between
     it and its neighbours to its peak; its box adds a margin of ``BOX_MARGIN`` of
-    the half width but never passes half-way to a neighbour (the outer lanes mirror their
-    inner spacing, so an end lane's box does not run out over the empty membrane).
+    the half width but never passes half-way to a neighbour's middle (see
+    :func:`_plateau_middles`; the outer lanes mirror their inner spacing, so an end
+    lane's box does not run out over the empty membrane).
     """
     centers, lefts, rights, cut = [], [], [], []
     n = smooth.size
@@ -730,12 +734,7 @@ def _lane_boxes(
         height = smooth[p]
         floor = min(smooth[int(lo_lim) : p + 1].min(), smooth[p : int(np.ceil(hi_lim)) + 1].min())
         level = floor + 0.2 * (height - floor)
-        a = p
-        while a > lo_lim and smooth[a - 1] > level:
-            a -= 1
-        b = p
-        while b < hi_lim - 1 and smooth[b + 1] > level:
-            b += 1
+        a, b = run_above(smooth, p, level, lo=lo_lim, hi=hi_lim - 1)
         touches = a <= 0 or b >= n - 1
         margin = max(1.0, BOX_MARGIN * (b - a + 1) / 2.0)
         lefts.append(max(lo_lim, a - margin))

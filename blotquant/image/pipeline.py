@@ -26,6 +26,7 @@ from blotquant.image.lanes import (
     find_membranes,
     make_detection_image,
     robust_sd,
+    run_above,
 )
 from blotquant.image.polarity import guess_polarity, saturation_mask, to_signal
 from blotquant.image.quantify import (
@@ -152,12 +153,7 @@ def _band_columns(strip: np.ndarray, windows: list[BandWindow]) -> tuple[int, in
     level = 0.02 * columns[peak]
     if level <= 0:
         return 0, width
-    a = peak
-    while a > 0 and columns[a - 1] > level:
-        a -= 1
-    b = peak
-    while b < width - 1 and columns[b + 1] > level:
-        b += 1
+    a, b = run_above(columns, peak, level)
     margin = max(2, int(np.ceil(0.1 * (b - a + 1))))
     return max(0, a - margin), min(width, b + 1 + margin)
 

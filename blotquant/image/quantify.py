@@ -252,25 +252,27 @@ def clean_blobs(strip: np.ndarray, *, noise: float, size: int) -> np.ndarray:
     rr, cc = np.nonzero(np.abs(strip - mean_h) > 0.6 * thr)
     if rr.size == 0:
         return strip
-    half = size // 2
-    cols = np.clip(cc[None, :] + np.arange(-half, half + 1)[:, None], 0, n_cols - 1)
-    median = np.median(strip[rr[None, :], cols], axis=0)
+    offsets = np.arange(-(size // 2), size // 2 + 1)[:, None]
+
+    def row_median(r: np.ndarray, c: np.ndarray) -> np.ndarray:
+        return np.median(strip[r[None, :], np.clip(c[None, :] + offsets, 0, n_cols - 1)], axis=0)
+
+    median = row_median(rr, cc)
     floor = float(np.median(strip[::4]))
     dev = strip[rr, cc] - median
     blob = np.abs(dev) > np.maximum(thr, 0.2 * np.abs(median - floor))
     if not blob.any():
         return strip
-    # the blob's tails, under the threshold, go with it (three pixels around)
-    # (a diamond of radius 3 around each blob pixel: few pixels, so by offsets)
+    # the blob's tails, under the threshold, go with it: a diamond of radius 3
+    # around each blob pixel (few pixels, so gathered by offsets, not dilated)
     n_rows = strip.shape[0]
     dy, dx = np.mgrid[-3:4, -3:4]
     near = np.abs(dy) + np.abs(dx) <= 3
     mr = np.clip(rr[blob][:, None] + dy[near][None, :], 0, n_rows - 1).ravel()
     mc = np.clip(cc[blob][:, None] + dx[near][None, :], 0, n_cols - 1).ravel()
     mr, mc = np.unique(np.stack([mr, mc]), axis=1)
-    cols = np.clip(mc[None, :] + np.arange(-half, half + 1)[:, None], 0, n_cols - 1)
     cleaned = strip.copy()
-    cleaned[mr, mc] = np.median(strip[mr[None, :], cols], axis=0)
+    cleaned[mr, mc] = row_median(mr, mc)
     return cleaned
 
 
