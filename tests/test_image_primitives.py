@@ -95,3 +95,33 @@ def test_dust_blobs_are_removed_from_a_lane_but_band_bars_are_left_exactly():
     assert abs(cleaned.sum() - clean.sum()) < 0.1 * blob.sum()
     untouched = clean_blobs(clean, noise=5.0, size=21)
     np.testing.assert_array_equal(untouched, clean)
+
+
+def test_a_background_rising_towards_the_image_edge_leaves_no_band_like_residue():
+    from blotquant.image.lanes import make_detection_image
+
+    # no bands: a U-shaped illumination, rising steeply towards the top and bottom
+    rng = np.random.default_rng(3)
+    yy, xx = np.mgrid[0:600, 0:500].astype(float)
+    background = 2000.0 + 1500.0 * ((yy - 250) / 350) ** 2 + 0.5 * xx
+    det = make_detection_image(background + rng.normal(0.0, 20.0, yy.shape), quantum=1.0)
+    # the edge rows look like the rest: no more band-like pixels than in the middle
+    edge_rows = np.r_[0:30, 570:600]
+    middle = det.occupancy[200:400].mean()
+    assert det.occupancy[edge_rows].mean() <= middle + 0.01
+    assert np.median(det.enhanced[edge_rows]) < 2.0 * det.noise
+
+
+def test_lane_pitch_ignores_noise_wiggles_in_the_gaps_between_lanes():
+    from blotquant.image.lanes import _lane_pitch
+
+    x = np.arange(900.0)
+    rng = np.random.default_rng(5)
+    lanes = sum(np.exp(-0.5 * ((x - c) / 15.0) ** 2) for c in 60 + 108.0 * np.arange(8))
+    # two small bumps (a fifth of a lane) in every gap between lanes: the plain
+    # peak spacing is a third of the pitch, far from the autocorrelation lag
+    middles = 114 + 108.0 * np.arange(7)
+    bumps = sum(0.2 * np.exp(-0.5 * ((x - c) / 3.0) ** 2)
+                for c in np.r_[middles - 14, middles + 14] + rng.uniform(-3, 3, 14))
+    pitch = _lane_pitch(lanes + bumps)
+    assert pitch is not None and abs(pitch - 108.0) < 2.0

@@ -116,6 +116,21 @@ def robust_sd(values: npt.ArrayLike) -> float:
     return float(1.4826 * np.median(np.abs(d - np.median(d))) / np.sqrt(2.0))
 
 
+def _vertical_opening(image: np.ndarray, length: int) -> np.ndarray:
+    """Grey opening of each column with a vertical line of ``length`` pixels.
+
+    The columns are continued past the top and bottom by repeating their end
+    rows before the opening. (An erosion followed by a dilation that each pad
+    the edge separately flattens the last half-window of rows: a background
+    rising towards the edge is then left behind as a band-like residue, while
+    the opening of the continued column follows it.)
+    """
+    pad = length
+    padded = np.pad(image, ((pad, pad), (0, 0)), mode="edge")
+    opened = ndi.grey_opening(padded, size=(length, 1), mode="nearest")
+    return opened[pad : pad + image.shape[0]]
+
+
 def make_detection_image(
     signal: npt.ArrayLike, *, target: int = 700, quantum: float = 0.0
 ) -> DetectionImage:
@@ -142,7 +157,7 @@ def make_detection_image(
     # gradients, smears and membrane plateaus are tall, so this removes bands and
     # keeps everything else; a short strip (a cropped band row) uses whole columns
     length = h if h < w / 4 else max(7, int(0.15 * h))
-    opened = ndi.grey_opening(coarse, size=(length | 1, 1), mode="nearest")
+    opened = _vertical_opening(coarse, length | 1)
     background = ndi.uniform_filter(opened, size=(max(3, length // 4) | 1, 3), mode="nearest")
     enhanced = coarse - np.minimum(background, coarse)
     # an opening sits below the noise; most pixels are background, so the median
@@ -431,23 +446,28 @@ def _lane_pitch(profile: np.ndarray) -> float | None:
     lanes have internal wiggles, too large when lanes are missed); the
     autocorrelation gives exact but ambiguous candidates (multiples from groups
     or alternating lanes). The candidate within a factor 0.7-1.6 of the rough
-    spacing, nearest it, is taken; None when no candidate agrees.
+    spacing, nearest it, is taken. When none agrees, the rough spacing is
+    measured again without the peaks less than 0.3 of the median peak's
+    prominence (noise wiggles in the gaps between lanes); None when still no
+    candidate agrees.
     """
     smooth = ndi.gaussian_filter1d(profile, 1.0)
     if smooth.size < 8 or smooth.max() <= 0:
         return None
-    peaks, _ = sps.find_peaks(np.pad(smooth, 3), prominence=0.12 * smooth.max(), distance=2)
-    if peaks.size < 3:
-        return None
-    rough = float(np.median(np.diff(peaks)))
     candidates = pitch_candidates(profile)
     if candidates.size == 0:
         return None
-    ratio = candidates / rough
-    ok = (ratio >= 0.7) & (ratio <= 1.6)
-    if not ok.any():
-        return None
-    return float(candidates[ok][np.argmin(np.abs(np.log(ratio[ok])))])
+    peaks, props = sps.find_peaks(np.pad(smooth, 3), prominence=0.12 * smooth.max(), distance=2)
+    prominence = props["prominences"]
+    for keep in (prominence > 0, prominence >= 0.3 * np.median(prominence)):
+        if keep.sum() < 3:
+            return None
+        rough = float(np.median(np.diff(peaks[keep])))
+        ratio = candidates / rough
+        ok = (ratio >= 0.7) & (ratio <= 1.6)
+        if ok.any():
+            return float(candidates[ok][np.argmin(np.abs(np.log(ratio[ok])))])
+    return None
 
 
 def run_above(profile: np.ndarray, start: int, level: float, *, lo: float = 0,
