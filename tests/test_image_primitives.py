@@ -125,3 +125,21 @@ def test_lane_pitch_ignores_noise_wiggles_in_the_gaps_between_lanes():
                 for c in np.r_[middles - 14, middles + 14] + rng.uniform(-3, 3, 14))
     pitch = _lane_pitch(lanes + bumps)
     assert pitch is not None and abs(pitch - 108.0) < 2.0
+
+
+def test_backgrounds_follow_a_slope_up_to_the_edge():
+    from blotquant.image.background import profile_baseline, rolling_ball
+
+    # a lane profile rising steeply towards its end, one band in the middle
+    y = np.arange(400.0)
+    slope = 100.0 + 0.02 * (y - 200).clip(0) ** 2
+    band = 500.0 * np.exp(-0.5 * ((y - 150) / 4.0) ** 2)
+    baseline = profile_baseline(slope + band, window=41)
+    # the rise is background up to the edge (the light pre-smoothing aside); the band is not
+    np.testing.assert_allclose(baseline[250:396], slope[250:396], rtol=0, atol=1.0)
+    assert (slope + band - baseline)[150] > 490
+    # the same in 2-D: an image brightening towards its right edge (by 800 grey
+    # levels; the rolling ball works on block minima, a few levels low on a slope)
+    image = np.tile(slope, (60, 1))
+    np.testing.assert_allclose(rolling_ball(image, radius=20)[:, 250:396], image[:, 250:396],
+                               rtol=0, atol=5.0)

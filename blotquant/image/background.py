@@ -20,7 +20,24 @@ from scipy import ndimage as ndi
 
 from blotquant.errors import InvalidInputError
 
-__all__ = ["block_reduce", "profile_baseline", "rolling_ball"]
+__all__ = ["block_reduce", "edge_padded_opening", "profile_baseline", "rolling_ball"]
+
+
+def edge_padded_opening(image: npt.ArrayLike, size: int | tuple[int, ...]) -> np.ndarray:
+    """Grey opening with a flat element of ``size``, the image continued past its edges.
+
+    The image is padded by repeating its edge values (a whole element wide)
+    before the opening. SciPy's opening pads the erosion and the dilation
+    separately, which flattens the last half-element at every edge: a
+    background rising towards an edge is then cut off and left behind as a
+    band-like residue, while the opening of the continued image follows it.
+    """
+    data = np.asarray(image)
+    sizes = (size,) * data.ndim if np.isscalar(size) else tuple(size)
+    pads = [(int(k), int(k)) if k > 1 else (0, 0) for k in sizes]
+    padded = np.pad(data, pads, mode="edge")
+    opened = ndi.grey_opening(padded, size=sizes, mode="nearest")
+    return opened[tuple(slice(a, a + n) for (a, _), n in zip(pads, data.shape, strict=True))]
 
 
 def _reduce_whole_blocks(data: np.ndarray, factor: int, func: str) -> np.ndarray:
@@ -102,7 +119,7 @@ def rolling_ball(signal: npt.ArrayLike, *, radius: float = 50.0) -> npt.NDArray[
     size = 2 * int(np.ceil(small_radius)) + 1
     # flat, separable structuring element: fast (O(N)) and, for 16-bit data where
     # a ball of radius r grey levels is flat anyway, equivalent to ImageJ's ball
-    opened = ndi.grey_opening(small, size=(size, size), mode="nearest")
+    opened = edge_padded_opening(small, (size, size))
     if shrink > 1:
         opened = ndi.uniform_filter(opened, size=3, mode="nearest")
         zoom = (data.shape[0] / opened.shape[0], data.shape[1] / opened.shape[1])
@@ -135,5 +152,5 @@ def profile_baseline(profile: npt.ArrayLike, *, window: int) -> npt.NDArray[np.f
     values = np.asarray(profile, dtype=np.float64)
     window = int(max(3, min(window, values.size)))
     smooth = ndi.gaussian_filter1d(values, 1.5, mode="nearest")
-    opened = ndi.grey_opening(smooth, size=window, mode="nearest")
+    opened = edge_padded_opening(smooth, window)
     return np.minimum(opened, values)

@@ -116,21 +116,6 @@ def robust_sd(values: npt.ArrayLike) -> float:
     return float(1.4826 * np.median(np.abs(d - np.median(d))) / np.sqrt(2.0))
 
 
-def _vertical_opening(image: np.ndarray, length: int) -> np.ndarray:
-    """Grey opening of each column with a vertical line of ``length`` pixels.
-
-    The columns are continued past the top and bottom by repeating their end
-    rows before the opening. (An erosion followed by a dilation that each pad
-    the edge separately flattens the last half-window of rows: a background
-    rising towards the edge is then left behind as a band-like residue, while
-    the opening of the continued column follows it.)
-    """
-    pad = length
-    padded = np.pad(image, ((pad, pad), (0, 0)), mode="edge")
-    opened = ndi.grey_opening(padded, size=(length, 1), mode="nearest")
-    return opened[pad : pad + image.shape[0]]
-
-
 def make_detection_image(
     signal: npt.ArrayLike, *, target: int = 700, quantum: float = 0.0
 ) -> DetectionImage:
@@ -147,7 +132,7 @@ def make_detection_image(
         noise is never taken below the rounding noise of a shrunken pixel, so a
         perfectly flat (clipped or compressed) background is not read as noise-free.
     """
-    from blotquant.image.background import block_reduce
+    from blotquant.image.background import block_reduce, edge_padded_opening
 
     data = np.asarray(signal, dtype=np.float32)
     factor = max(1, round(max(data.shape) / target))
@@ -157,7 +142,7 @@ def make_detection_image(
     # gradients, smears and membrane plateaus are tall, so this removes bands and
     # keeps everything else; a short strip (a cropped band row) uses whole columns
     length = h if h < w / 4 else max(7, int(0.15 * h))
-    opened = _vertical_opening(coarse, length | 1)
+    opened = edge_padded_opening(coarse, (length | 1, 1))
     background = ndi.uniform_filter(opened, size=(max(3, length // 4) | 1, 3), mode="nearest")
     enhanced = coarse - np.minimum(background, coarse)
     # an opening sits below the noise; most pixels are background, so the median
