@@ -143,3 +143,13 @@ def test_backgrounds_follow_a_slope_up_to_the_edge():
     image = np.tile(slope, (60, 1))
     np.testing.assert_allclose(rolling_ball(image, radius=20)[:, 250:396], image[:, 250:396],
                                rtol=0, atol=5.0)
+
+
+def test_noise_below_one_grey_level_is_not_read_as_zero():
+    from blotquant.image.lanes import robust_sd
+
+    # 8-bit data with noise SD 0.4 grey levels: most neighbour differences are 0
+    pixels = np.round(np.random.default_rng(2).normal(100.0, 0.4, (200, 200)))
+    assert np.mean(np.diff(pixels, axis=1) == 0) > 0.5
+    assert 0.7 * pixels.std() < robust_sd(pixels) < 1.3 * pixels.std()
+    assert robust_sd(np.full((50, 50), 7.0)) == 0.0

@@ -132,7 +132,6 @@ LANES_XFAIL = {
     "plosone_pone.0237759.s005_original_blots.tif": "figure panels: lanes right in 6 of 8, but not split into membranes",
 }
 ROWS_XFAIL = {
-    "plosone_pone.0237759.s005_original_blots.tif": "panels not found, no rows",
     "gelgenie_neb1kbplus_4ladders_uvp_8bit.tif": "0.3 kb ladder band not found",
 }
 

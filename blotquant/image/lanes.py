@@ -103,7 +103,11 @@ class LaneGeometry:
 
 
 def robust_sd(values: npt.ArrayLike) -> float:
-    """SD from the median absolute deviation of first differences (drift-free)."""
+    """SD from the median absolute deviation of first differences (drift-free).
+
+    Integer data whose noise is below one grey level has mostly zero differences
+    (a zero MAD); its SD then comes from the mean absolute deviation.
+    """
     v = np.asarray(values, dtype=np.float64)
     if v.ndim == 2:
         # every few rows suffice for a median of tens of thousands of differences
@@ -113,7 +117,13 @@ def robust_sd(values: npt.ArrayLike) -> float:
         d = np.diff(v)
     if d.size == 0:
         return 0.0
-    return float(1.4826 * np.median(np.abs(d - np.median(d))) / np.sqrt(2.0))
+    deviation = np.abs(d - np.median(d))
+    mad = float(np.median(deviation))
+    if mad > 0:
+        return float(1.4826 * mad / np.sqrt(2.0))
+    # over half the differences are exactly zero: integer data whose noise is
+    # below one grey level (8-bit, JPEG); the mean absolute deviation still sees it
+    return float(np.sqrt(np.pi / 2.0) * np.mean(deviation) / np.sqrt(2.0))
 
 
 def make_detection_image(
