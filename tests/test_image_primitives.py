@@ -153,3 +153,22 @@ def test_noise_below_one_grey_level_is_not_read_as_zero():
     assert np.mean(np.diff(pixels, axis=1) == 0) > 0.5
     assert 0.7 * pixels.std() < robust_sd(pixels) < 1.3 * pixels.std()
     assert robust_sd(np.full((50, 50), 7.0)) == 0.0
+
+
+def test_lanes_merged_between_peaks_a_whole_number_of_pitches_apart_are_restored():
+    from blotquant.image.lanes import _merged_lanes, _split_gaps_at_dips
+
+    x = np.arange(400.0)
+    # seven touching lanes, pitch 50, 4-px gaps; smoothing left peaks on lanes 1, 4, 7
+    centres = 50 + 50.0 * np.arange(7)
+    lanes = sum(h * (np.abs(x - c) <= 23) for h, c in
+                zip((1.0, 0.8, 0.9, 1.1, 0.85, 0.95, 1.0), centres, strict=True))
+    light = ndi.gaussian_filter1d(lanes, 1.0)
+    peaks = np.array([50, 200, 350])
+    assert _merged_lanes(peaks, 50.0) and not _merged_lanes(np.array([50, 100, 150]), 50.0)
+    found, _ = _split_gaps_at_dips(peaks, np.ones(3), light, pitch=50.0)
+    np.testing.assert_allclose(found, centres, atol=2)
+    # without the dips (one wide lane between the peaks) nothing is added
+    wide = ndi.gaussian_filter1d((np.abs(x - 200) <= 173).astype(float), 1.0)
+    kept, _ = _split_gaps_at_dips(peaks, np.ones(3), wide, pitch=50.0)
+    assert kept.tolist() == peaks.tolist()

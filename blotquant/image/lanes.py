@@ -15,7 +15,9 @@ strip of a band-enhanced image, peaks, consensus) with these additions:
   (checked again by :func:`add_inferred_lanes` once artefact lanes are dropped);
 * **touching lanes**: a plateau several pitches wide is split evenly, or, when too
   few peaks are left to measure the pitch from, at the dips the lightly smoothed
-  profile still shows between the lanes;
+  profile still shows between the lanes; peaks that stand whole multiples of the
+  autocorrelation pitch apart get the lanes smoothing merged between them back,
+  where the light profile dips between every pair;
 * **specks**: a "lane" under 0.4 of the median lane width (dust, an edge glow) is
   dropped unless the lane count is given.
 
@@ -497,6 +499,69 @@ def _merge_close(peaks: np.ndarray, prom: np.ndarray, profile: np.ndarray, *, mi
     return np.asarray(peaks, dtype=int), np.asarray(prom)
 
 
+def _merged_lanes(peaks: np.ndarray, pitch: float) -> bool:
+    """True when peaks stand whole multiples of ``pitch`` apart, mostly over one.
+
+    The signature of touching lanes merged by smoothing: at least 70 % of the
+    spacings lie within 15 % of a pitch of a whole multiple, and the median
+    multiple is two or more.
+    """
+    multiples = np.diff(peaks) / pitch
+    whole = np.abs(multiples - np.round(multiples)) <= 0.15
+    return bool(whole.mean() >= 0.7 and np.median(np.round(multiples)) >= 2)
+
+
+def _dip_near(light: np.ndarray, centre: int, *, lo: int, hi: int, pitch: float,
+              depth: float) -> int | None:
+    """The lowest point of ``light`` within a quarter ``pitch`` of ``centre``, if a dip.
+
+    The search stays inside ``[lo, hi]``; the point is a dip when it lies lower by
+    ``depth`` than the lower of its shoulders (the highest points within half a
+    pitch on either side). None when there is no such dip.
+    """
+    reach = max(1, round(0.25 * pitch))
+    half = max(2, round(0.5 * pitch))
+    a, b = max(lo, centre - reach), min(hi, centre + reach)
+    if b <= a:
+        return None
+    x = a + int(np.argmin(light[a : b + 1]))
+    shoulder = min(light[max(0, x - half) : x + 1].max(), light[x : x + half + 1].max())
+    return x if shoulder - light[x] >= depth * shoulder else None
+
+
+def _split_gaps_at_dips(peaks: np.ndarray, prom: np.ndarray, light: np.ndarray, *,
+                        pitch: float, depth: float = 0.1):
+    """Lanes between two peaks that stand a whole number of pitches apart.
+
+    Between neighbouring peaks ``m`` pitches apart (``m`` >= 2, within 15 % of a
+    pitch) lie ``m - 1`` lanes that smoothing merged into their neighbours; they
+    are added at the middles between the dips of the lightly smoothed ``light``
+    profile, but only when all ``m`` dips are found, each within a quarter pitch
+    of its even position and lower by ``depth`` than the lower of its shoulders
+    (the highest points within half a pitch on either side).
+    """
+    out_p, out_q = [int(peaks[0])], [prom[0]]
+    for k in range(1, peaks.size):
+        a, b = int(peaks[k - 1]), int(peaks[k])
+        m = round((b - a) / pitch)
+        if m >= 2 and abs((b - a) - m * pitch) <= 0.15 * pitch:
+            step = (b - a) / m
+            dips = []
+            for j in range(m):
+                x = _dip_near(light, round(a + step * (j + 0.5)), lo=a + 1, hi=b - 1,
+                              pitch=pitch, depth=depth)
+                if x is None:
+                    break
+                dips.append(x)
+            if len(dips) == m:
+                for lo, hi in itertools.pairwise(dips):
+                    out_p.append((lo + hi) // 2)
+                    out_q.append(min(prom[k - 1], prom[k]))
+        out_p.append(b)
+        out_q.append(prom[k])
+    return np.asarray(out_p, dtype=int), np.asarray(out_q)
+
+
 def _split_wide(peaks: np.ndarray, prom: np.ndarray, profile: np.ndarray, *, pitch: float):
     """Split a plateau that spans several pitches into that many lanes (touching lanes)."""
     out_p, out_q = [], []
@@ -538,17 +603,10 @@ def _split_at_dips(peaks: np.ndarray, prom: np.ndarray, smooth: np.ndarray, ligh
         cuts = []
         if alone and n_parts >= 2 and (b - a + 1) > 1.6 * pitch:
             step = (b - a + 1) / n_parts
-            reach = max(1, round(0.25 * pitch))
-            half = max(2, round(0.5 * pitch))
             for k in range(1, n_parts):
-                centre = round(a + k * step)
-                lo, hi = max(a + 1, centre - reach), min(b - 1, centre + reach)
-                if hi <= lo:
-                    break
-                x = lo + int(np.argmin(light[lo : hi + 1]))
-                shoulder = min(light[max(a, x - half) : x + 1].max(),
-                               light[x : min(b, x + half) + 1].max())
-                if shoulder - light[x] < depth * shoulder:
+                x = _dip_near(light, round(a + k * step), lo=a + 1, hi=b - 1, pitch=pitch,
+                              depth=depth)
+                if x is None:
                     break
                 cuts.append(x)
         if cuts and len(cuts) == n_parts - 1:
@@ -810,8 +868,17 @@ def detect_lanes_in_region(
         # typical lane pitch from the peaks themselves; peaks much closer than it
         # are one lane with a dip, plateaus much wider are touching lanes
         pitch = float(np.median(np.diff(peaks)))
+        merged = bool(pitch0) and n_lanes is None and _merged_lanes(peaks, pitch0)
+        if merged:
+            pitch = pitch0
         peaks, prominences = _merge_close(peaks, prominences, padded, min_distance=0.5 * pitch)
         pitch = float(np.median(np.diff(peaks))) if peaks.size >= 3 else pitch
+        if merged:
+            # the peaks stand whole multiples of the autocorrelation pitch apart:
+            # smoothing merged touching lanes, which the light profile still parts
+            light = np.pad(ndi.gaussian_filter1d(profile, 1.0), pad, mode="constant")
+            peaks, prominences = _split_gaps_at_dips(peaks, prominences, light, pitch=pitch0)
+            pitch = float(np.median(np.diff(peaks)))
         peaks, prominences = _split_wide(peaks, prominences, padded, pitch=pitch)
     elif pitch0 and n_lanes is None:
         # too few peaks to measure the pitch from: smoothing merged touching lanes
