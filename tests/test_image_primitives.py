@@ -172,3 +172,24 @@ def test_lanes_merged_between_peaks_a_whole_number_of_pitches_apart_are_restored
     wide = ndi.gaussian_filter1d((np.abs(x - 200) <= 173).astype(float), 1.0)
     kept, _ = _split_gaps_at_dips(peaks, np.ones(3), wide, pitch=50.0)
     assert kept.tolist() == peaks.tolist()
+
+
+def test_nonnegative_least_squares_matches_scipy():
+    from scipy.optimize import nnls
+
+    from blotquant.image.quantify import _nonnegative_lstsq
+
+    rng = np.random.default_rng(4)
+    y = np.arange(60.0)
+    for _ in range(50):
+        # the Gaussian dictionaries that share a doublet's rows between its bands
+        centres = np.sort(rng.uniform(15, 45, rng.integers(1, 4)))
+        basis = np.stack([np.exp(-0.5 * ((y - c - shift) / width) ** 2)
+                          for c in centres for shift in (-1.5, 0, 1.5) for width in (2, 3, 5)],
+                         axis=1)
+        target = sum(rng.uniform(0.5, 2) * np.exp(-0.5 * ((y - c) / rng.uniform(1.5, 4)) ** 2)
+                     for c in centres) + rng.normal(0, 0.05, y.size)
+        expected, _ = nnls(basis, target, maxiter=50 * basis.shape[1])
+        weights = _nonnegative_lstsq(basis, target)
+        assert weights.min() >= 0
+        np.testing.assert_allclose(basis @ weights, basis @ expected, atol=1e-9)

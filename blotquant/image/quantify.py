@@ -187,6 +187,37 @@ def _clusters(windows: list[BandWindow], *, min_gap: int) -> list[list[int]]:
     return groups
 
 
+def _nonnegative_lstsq(basis: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Non-negative least squares by the Lawson-Hanson active-set method.
+
+    The same solution as :func:`scipy.optimize.nnls`, without importing
+    :mod:`scipy.optimize` (a fifth of a second, a tenth of a large scan's run).
+    """
+    n = basis.shape[1]
+    x = np.zeros(n)
+    free = np.zeros(n, dtype=bool)
+    tol = 10 * np.finfo(float).eps * float(np.abs(basis).sum(axis=0).max()) * max(basis.shape)
+    gradient = basis.T @ target
+    for _ in range(3 * n):
+        if free.all() or gradient[~free].max() <= tol:
+            break
+        free[np.flatnonzero(~free)[np.argmax(gradient[~free])]] = True
+        while True:
+            trial = np.zeros(n)
+            trial[free], *_ = np.linalg.lstsq(basis[:, free], target, rcond=None)
+            if trial[free].min() > 0:
+                break
+            # step from x towards the trial until the first weight reaches zero
+            hit = free & (trial <= 0)
+            step = float(np.min(x[hit] / (x[hit] - trial[hit])))
+            x = x + step * (trial - x)
+            free &= x > tol
+            x[~free] = 0.0
+        x = trial
+        gradient = basis.T @ (target - basis @ x)
+    return x
+
+
 def _gaussian_shares(y: np.ndarray, resid: np.ndarray, comps: list[BandWindow]) -> np.ndarray:
     """Row-by-row shares of each band of a cluster (doublets, crowded rows).
 
@@ -197,8 +228,6 @@ def _gaussian_shares(y: np.ndarray, resid: np.ndarray, comps: list[BandWindow]) 
     signal is then shared between bands in proportion to each band's fitted
     contribution to that row, so the cluster's total volume is preserved exactly.
     """
-    from scipy.optimize import nnls
-
     target = np.clip(resid, 0, None)
     owners, columns = [], []
     for k, c in enumerate(comps):
@@ -209,7 +238,7 @@ def _gaussian_shares(y: np.ndarray, resid: np.ndarray, comps: list[BandWindow]) 
                 columns.append(np.exp(-0.5 * ((y - mu) / (sd * scale)) ** 2))
                 owners.append(k)
     basis = np.stack(columns, axis=1)
-    weights, _ = nnls(basis, target, maxiter=50 * basis.shape[1])
+    weights = _nonnegative_lstsq(basis, target)
     owner = np.asarray(owners)
     comp = np.stack([(basis[:, owner == k] * weights[owner == k]).sum(axis=1)
                      for k in range(len(comps))])
