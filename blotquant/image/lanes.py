@@ -503,11 +503,13 @@ def _merged_lanes(peaks: np.ndarray, pitch: float) -> bool:
     """True when peaks stand whole multiples of ``pitch`` apart, mostly over one.
 
     The signature of touching lanes merged by smoothing: at least 70 % of the
-    spacings lie within 15 % of a pitch of a whole multiple, and the median
-    multiple is two or more.
+    spacings lie within 8 % per pitch of a whole multiple ``m`` (so ``0.08 m``
+    pitches: the pitch's own error adds up over the lanes in a gap), and the
+    median multiple is two or more.
     """
     multiples = np.diff(peaks) / pitch
-    whole = np.abs(multiples - np.round(multiples)) <= 0.15
+    m = np.maximum(np.round(multiples), 1)
+    whole = np.abs(multiples - m) <= 0.08 * m
     return bool(whole.mean() >= 0.7 and np.median(np.round(multiples)) >= 2)
 
 
@@ -533,7 +535,7 @@ def _split_gaps_at_dips(peaks: np.ndarray, prom: np.ndarray, light: np.ndarray, 
                         pitch: float, depth: float = 0.1):
     """Lanes between two peaks that stand a whole number of pitches apart.
 
-    Between neighbouring peaks ``m`` pitches apart (``m`` >= 2, within 15 % of a
+    Between neighbouring peaks ``m`` pitches apart (``m`` >= 2, within 8 % per
     pitch) lie ``m - 1`` lanes that smoothing merged into their neighbours; they
     are added at the middles between the dips of the lightly smoothed ``light``
     profile, but only when all ``m`` dips are found, each within a quarter pitch
@@ -544,7 +546,7 @@ def _split_gaps_at_dips(peaks: np.ndarray, prom: np.ndarray, light: np.ndarray, 
     for k in range(1, peaks.size):
         a, b = int(peaks[k - 1]), int(peaks[k])
         m = round((b - a) / pitch)
-        if m >= 2 and abs((b - a) - m * pitch) <= 0.15 * pitch:
+        if m >= 2 and abs((b - a) / m - pitch) <= 0.08 * pitch:
             step = (b - a) / m
             dips = []
             for j in range(m):
