@@ -193,3 +193,21 @@ def test_nonnegative_least_squares_matches_scipy():
         weights = _nonnegative_lstsq(basis, target)
         assert weights.min() >= 0
         np.testing.assert_allclose(basis @ weights, basis @ expected, atol=1e-9)
+
+
+def test_band_blocks_shifted_by_whole_lane_pitches_are_one_membrane():
+    from blotquant.image.lanes import _offset_patterns
+
+    x = np.arange(300.0)
+
+    def pattern(centres):
+        p = sum(np.exp(-0.5 * ((x - c) / 6.0) ** 2) for c in centres)
+        p = p - p.mean()
+        return p / np.linalg.norm(p)
+
+    lanes = 20 + 30.0 * np.arange(9)
+    upper = pattern(lanes[[0, 2, 4, 5]])  # one row has these lanes loaded ...
+    same_grid = pattern(lanes[[1, 3, 5, 6]])  # ... another row other lanes of the same grid
+    offset = pattern(lanes[[0, 2, 4, 5]] + 13.0)  # a second membrane, lanes 13 px over
+    assert not _offset_patterns(upper, same_grid)
+    assert _offset_patterns(upper, offset)

@@ -314,7 +314,12 @@ def _gap_membranes(det: DetectionImage) -> list[tuple[int, int, int, int]]:
 
 
 def _offset_patterns(a: np.ndarray, b: np.ndarray) -> bool:
-    """True when two lane patterns match only after a shift (offset membranes)."""
+    """True when two lane patterns match only after a shift (offset membranes).
+
+    A shift by a whole number of lane pitches (the first autocorrelation lag of
+    the two patterns together) does not count: that is one lane grid whose band
+    rows have different lanes loaded.
+    """
     n = a.size
     best, best_shift = -1.0, 0
     for shift in range(-n // 4, n // 4 + 1):
@@ -324,7 +329,15 @@ def _offset_patterns(a: np.ndarray, b: np.ndarray) -> bool:
             c = float(np.dot(a[: n + shift], b[-shift:]))
         if c > best:
             best, best_shift = c, shift
-    return float(np.dot(a, b)) < 0.5 and best > 0.7 and abs(best_shift) >= 2
+    if not (float(np.dot(a, b)) < 0.5 and best > 0.7 and abs(best_shift) >= 2):
+        return False
+    # a shift by whole lane pitches is the same lane grid with other lanes loaded
+    pitches = pitch_candidates(a + b)
+    if pitches.size:
+        turns = abs(best_shift) / float(pitches[0])
+        if turns >= 0.75 and abs(turns - round(turns)) <= 0.25:
+            return False
+    return True
 
 
 def find_membranes(det: DetectionImage) -> list[tuple[int, int, int, int]]:
