@@ -259,8 +259,10 @@ def clean_blobs(strip: np.ndarray, *, noise: float, size: int) -> np.ndarray:
     edges, monotone, and a running median of ``size`` pixels along the row
     returns it unchanged. A blob narrower than half that window is not: pixels
     departing from the row median by 6 noise SDs and a fifth of the local signal,
-    and the three pixels around them (the blob's tails), are replaced by it. Only
-    pixels that a running mean already flags are looked at.
+    and from the median of ``size`` pixels of their column by 6 noise SDs in the
+    same direction, and the three pixels around them (the blob's tails), are
+    replaced by the row median. Only pixels that a running mean already flags
+    are looked at.
 
     Parameters
     ----------
@@ -290,6 +292,16 @@ def clean_blobs(strip: np.ndarray, *, noise: float, size: int) -> np.ndarray:
     floor = float(np.median(strip[::4]))
     dev = strip[rr, cc] - median
     blob = np.abs(dev) > np.maximum(thr, 0.2 * np.abs(median - floor))
+    if blob.any():
+        # a blob also stands out from its column; a band thinner than half the
+        # window does too, but it matches its row median, and a fat band whose
+        # brightness changes across the lane matches its column
+        n_rows = strip.shape[0]
+        vsize = min(size, n_rows)
+        start = np.clip(rr - vsize // 2, 0, n_rows - vsize)
+        col = np.median(strip[start[None, :] + np.arange(vsize)[:, None], cc[None, :]], axis=0)
+        dev_col = strip[rr, cc] - col
+        blob &= (np.sign(dev_col) == np.sign(dev)) & (np.abs(dev_col) > thr)
     if not blob.any():
         return strip
     # the blob's tails, under the threshold, go with it: a diamond of radius 3
