@@ -879,6 +879,8 @@ def detect_lanes_in_region(
     if peaks.size == 0:
         return empty
     prominences = props["prominences"]
+    # the lightly smoothed profile still shows the narrow gaps between touching lanes
+    light = np.pad(ndi.gaussian_filter1d(profile, 1.0), pad, mode="constant")
     if peaks.size >= 3:
         # typical lane pitch from the peaks themselves; peaks much closer than it
         # are one lane with a dip, plateaus much wider are touching lanes
@@ -891,13 +893,11 @@ def detect_lanes_in_region(
         if merged:
             # the peaks stand whole multiples of the autocorrelation pitch apart:
             # smoothing merged touching lanes, which the light profile still parts
-            light = np.pad(ndi.gaussian_filter1d(profile, 1.0), pad, mode="constant")
             peaks, prominences = _split_gaps_at_dips(peaks, prominences, light, pitch=pitch0)
             pitch = float(np.median(np.diff(peaks)))
         peaks, prominences = _split_wide(peaks, prominences, padded, pitch=pitch)
     elif pitch0 and n_lanes is None:
         # too few peaks to measure the pitch from: smoothing merged touching lanes
-        light = np.pad(ndi.gaussian_filter1d(profile, 1.0), pad, mode="constant")
         peaks, prominences = _split_at_dips(peaks, prominences, padded, light, pitch=pitch0)
     if peaks.size >= 2 and (n_lanes is None or peaks.size < n_lanes):
         peaks, prominences = _add_faint_lanes(peaks, prominences, occ, pad=pad)
