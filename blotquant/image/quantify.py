@@ -292,21 +292,21 @@ def clean_blobs(strip: np.ndarray, *, noise: float, size: int) -> np.ndarray:
     floor = float(np.median(strip[::4]))
     dev = strip[rr, cc] - median
     blob = np.abs(dev) > np.maximum(thr, 0.2 * np.abs(median - floor))
+    n_rows = strip.shape[0]
     if blob.any():
-        # a blob also stands out from its column; a band thinner than half the
-        # window does too, but it matches its row median, and a fat band whose
-        # brightness changes across the lane matches its column
-        n_rows = strip.shape[0]
+        # a blob also stands out from its column (a vertical streak or smear does
+        # not: it is background for the lane baseline); checked for the few
+        # pixels the row test flags
+        br, bc = rr[blob], cc[blob]
         vsize = min(size, n_rows)
-        start = np.clip(rr - vsize // 2, 0, n_rows - vsize)
-        col = np.median(strip[start[None, :] + np.arange(vsize)[:, None], cc[None, :]], axis=0)
-        dev_col = strip[rr, cc] - col
-        blob &= (np.sign(dev_col) == np.sign(dev)) & (np.abs(dev_col) > thr)
+        start = np.clip(br - vsize // 2, 0, n_rows - vsize)
+        col = np.median(strip[start[None, :] + np.arange(vsize)[:, None], bc[None, :]], axis=0)
+        dev_col = strip[br, bc] - col
+        blob[blob] = (np.sign(dev_col) == np.sign(dev[blob])) & (np.abs(dev_col) > thr)
     if not blob.any():
         return strip
     # the blob's tails, under the threshold, go with it: a diamond of radius 3
     # around each blob pixel (few pixels, so gathered by offsets, not dilated)
-    n_rows = strip.shape[0]
     dy, dx = np.mgrid[-3:4, -3:4]
     near = np.abs(dy) + np.abs(dx) <= 3
     mr = np.clip(rr[blob][:, None] + dy[near][None, :], 0, n_rows - 1).ravel()
