@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import ndimage as ndi
 
 from blotquant.cli import main
 from blotquant.errors import BlotquantWarning, InvalidInputError
@@ -328,3 +329,24 @@ def test_noise_of_a_lane_profile_is_measured_on_the_profile_not_the_baseline_res
     profile_noise = 45.0 / np.sqrt(60)
     assert abs(found.noise - profile_noise) < 0.2 * profile_noise
     assert found.rows.round().tolist() == [420.0]
+
+
+@pytest.mark.parametrize(("middle", "half_width", "pitch", "power"),
+                         [(0.35, 65, 160, 2), (0.5, 75, 170, 4)])
+def test_wide_lanes_whose_bands_are_darker_at_their_edges(middle, half_width, pitch, power):
+    # edge effect on a cropped strip: each band is stronger at the sides of its
+    # lane than in the middle, so a lane's profile has two peaks; three lanes,
+    # with narrow gaps of bare membrane between them (6 and 2 lanes found before)
+    rng = np.random.default_rng(5)
+    y, x = np.mgrid[0:100, 0 : 3 * pitch + 40].astype(float)
+    centres = [20 + pitch / 2 + pitch * k for k in range(3)]
+    across = np.zeros_like(x)
+    for c in centres:
+        u = np.abs(x - c) / half_width
+        across += np.where(u <= 1.0, middle + (1 - middle) * u**power, 0.0)
+    across = ndi.gaussian_filter1d(across, 4, axis=1)
+    rows = np.exp(-0.5 * ((y - 40) / 6.0) ** 2) + 0.7 * np.exp(-0.5 * ((y - 65) / 6.0) ** 2)
+    image = 500.0 + 8000.0 * across * rows + rng.normal(0.0, 20.0, x.shape)
+    res = analyze(np.round(image).astype(np.uint16))
+    assert len(res.lanes) == 3
+    np.testing.assert_allclose(np.sort(res.lanes.x_center.to_numpy()), centres, atol=6)

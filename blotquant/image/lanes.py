@@ -603,23 +603,28 @@ def _split_at_dips(peaks: np.ndarray, prom: np.ndarray, smooth: np.ndarray, ligh
 
     Lanes that nearly touch merge into one plateau once the profile is smoothed on
     the scale of the pitch, but the narrow gaps between them still show as dips in
-    the lightly smoothed ``light`` profile. A plateau (the run above half its height
-    in ``smooth``) at least 1.6 ``pitch`` wide that should hold ``n`` lanes is cut
-    only where every one of the ``n - 1`` cuts finds a dip within a quarter pitch of
-    its even position, lower by ``depth`` than the lower of its shoulders (the
-    highest points within half a pitch on either side); the lanes are then the
-    pieces between the cuts.
+    the lightly smoothed ``light`` profile. A plateau (the run above half its
+    highest peak's height in ``smooth``) at least 1.6 ``pitch`` wide that should
+    hold ``n`` lanes but holds fewer peaks is cut only where every one of the
+    ``n - 1`` cuts finds a dip within a quarter pitch of its even position, lower
+    by ``depth`` than the lower of its shoulders (the highest points within half
+    a pitch on either side); the lanes are then the pieces between the cuts.
     """
     out_p, out_q = [], []
-    for p, q in zip(peaks, prom, strict=True):
+    done = np.zeros(peaks.size, dtype=bool)
+    for k in np.argsort(-smooth[peaks]):
+        if done[k]:
+            continue
+        p = int(peaks[k])
         a, b = run_above(smooth, p, 0.5 * smooth[p])
+        inside = (peaks >= a) & (peaks <= b) & ~done
+        done |= inside
         n_parts = round((b - a + 1) / pitch)
-        alone = int(np.sum((peaks >= a) & (peaks <= b))) == 1
         cuts = []
-        if alone and n_parts >= 2 and (b - a + 1) > 1.6 * pitch:
+        if n_parts > int(inside.sum()) and (b - a + 1) > 1.6 * pitch:
             step = (b - a + 1) / n_parts
-            for k in range(1, n_parts):
-                x = _dip_near(light, round(a + k * step), lo=a + 1, hi=b - 1, pitch=pitch,
+            for j in range(1, n_parts):
+                x = _dip_near(light, round(a + j * step), lo=a + 1, hi=b - 1, pitch=pitch,
                               depth=depth)
                 if x is None:
                     break
@@ -628,10 +633,59 @@ def _split_at_dips(peaks: np.ndarray, prom: np.ndarray, smooth: np.ndarray, ligh
             edges = [a, *cuts, b + 1]
             for lo, hi in itertools.pairwise(edges):
                 out_p.append((lo + hi) // 2)
-                out_q.append(q)
+                out_q.append(float(np.max(prom[inside])))
         else:
-            out_p.append(int(p))
-            out_q.append(q)
+            out_p.extend(int(x) for x in peaks[inside])
+            out_q.extend(prom[inside])
+    order = np.argsort(out_p)
+    return np.asarray(out_p, dtype=int)[order], np.asarray(out_q)[order]
+
+
+def _merge_edge_pairs(peaks: np.ndarray, prom: np.ndarray, light: np.ndarray):
+    """Merge the two edges of a lane whose band is darker at its sides.
+
+    Wide lanes often carry bands that are stronger at the lane's edges than in
+    its middle (edge effect, "smiling" bands), so one lane shows two peaks. Two
+    neighbouring peaks are one lane when the profile dips between them but
+    stays above 0.6 of the lower peak, while on the far side of each it falls
+    to within 0.1 of the lower peak of that gap (bare membrane between lanes),
+    and the pairs are spaced like the edges of one lane: at most 0.8 of the
+    lane pitch once they are merged (two touching lanes flanked by empty lanes
+    stand a whole pitch apart) and at least 0.8 of the narrowest gap flanking
+    them (lanes in pairs, with empty lanes between the pairs, stand closer
+    within a pair than across the gap).
+    """
+    n = peaks.size
+    if n < 3:
+        return peaks, prom
+    # lowest point between neighbouring peaks, relative to the lower peak
+    valley = np.array([
+        float(light[peaks[i] : peaks[i + 1] + 1].min())
+        / max(min(float(light[peaks[i]]), float(light[peaks[i + 1]])), 1e-12)
+        for i in range(n - 1)
+    ])
+    pair = np.zeros(n - 1, dtype=bool)
+    for i in range(n - 1):
+        sides = [j for j in (i - 1, i + 1) if 0 <= j < n - 1]
+        pair[i] = 0.6 <= valley[i] <= 0.95 and all(valley[j] <= 0.1 for j in sides)
+    if not pair.any():
+        return peaks, prom
+    out_p, out_q, spans, i = [], [], [], 0
+    while i < n:
+        if i < n - 1 and pair[i]:
+            out_p.append((int(peaks[i]) + int(peaks[i + 1])) // 2)
+            out_q.append(max(prom[i], prom[i + 1]))
+            spans.append(int(peaks[i + 1] - peaks[i]))
+            i += 2
+        else:
+            out_p.append(int(peaks[i]))
+            out_q.append(prom[i])
+            i += 1
+    spacing = np.diff(peaks)
+    flanks = [spacing[j] for i in np.flatnonzero(pair) for j in (i - 1, i + 1) if 0 <= j < n - 1]
+    if (len(out_p) < 2 or max(spans) > 0.8 * float(np.median(np.diff(out_p)))
+            or min(spans) < 0.8 * min(flanks)):
+        return peaks, prom
     return np.asarray(out_p, dtype=int), np.asarray(out_q)
 
 
@@ -896,6 +950,7 @@ def detect_lanes_in_region(
             peaks, prominences = _split_gaps_at_dips(peaks, prominences, light, pitch=pitch0)
             pitch = float(np.median(np.diff(peaks)))
         peaks, prominences = _split_wide(peaks, prominences, padded, pitch=pitch)
+        peaks, prominences = _merge_edge_pairs(peaks, prominences, light)
     elif pitch0 and n_lanes is None:
         # too few peaks to measure the pitch from: smoothing merged touching lanes
         peaks, prominences = _split_at_dips(peaks, prominences, padded, light, pitch=pitch0)
