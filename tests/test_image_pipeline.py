@@ -350,3 +350,18 @@ def test_wide_lanes_whose_bands_are_darker_at_their_edges(middle, half_width, pi
     res = analyze(np.round(image).astype(np.uint16))
     assert len(res.lanes) == 3
     np.testing.assert_allclose(np.sort(res.lanes.x_center.to_numpy()), centres, atol=6)
+
+
+def test_bright_background_patches_are_not_membranes():
+    # a gradient and blotches make bright patches of background; they leave most
+    # of the band row outside, so they are not glowing membranes (found before:
+    # two "membranes", 2 lanes of 6 and 11 lanes of dust)
+    from blotquant.image.synthetic import make_blot
+
+    amounts = [[3283.7], [6697.7], [3599.9], [4217.2], [3479.5], [3283.7]]
+    blot = make_blot(shape=(263, 652), lane_centers=[66.5, 161.7, 257.0, 352.2, 447.4, 542.7],
+                     lane_width=79.5, band_rows=(85.1,), band_sigmas=(4.26,), amounts=amounts,
+                     gradient=603.5, blotches=2, dust=28, rng=1585153250)
+    res = analyze(blot.image)
+    assert res.lanes.membrane.nunique() == 1
+    np.testing.assert_allclose(res.lanes.x_center, blot.lanes.x_center, atol=4)

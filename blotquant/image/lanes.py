@@ -234,7 +234,10 @@ def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
 
 
 def _plateau_membranes(det: DetectionImage) -> list[tuple[int, int, int, int]]:
-    """Membranes that stand out as bright plateaus of background (glowing membranes)."""
+    """Membranes that stand out as bright plateaus of background (glowing membranes).
+
+    The plateaus must hold at least 80 % of the band occupancy.
+    """
     coarse = ndi.median_filter(det.coarse, size=3)
     lo, hi = np.percentile(coarse, [2, 98])
     if hi - lo <= 0:
@@ -259,7 +262,17 @@ def _plateau_membranes(det: DetectionImage) -> list[tuple[int, int, int, int]]:
         if region.sum() < 0.05 * coarse.size or region.mean() < 0.5:
             continue
         boxes.append((sl[0].start, sl[0].stop, sl[1].start, sl[1].stop))
-    return boxes if len(boxes) >= 2 else []
+    if len(boxes) < 2:
+        return []
+    # membranes hold the bands: bright patches of background (blotches, a
+    # gradient) that leave most of the band signal outside are not membranes
+    inside = np.zeros(coarse.shape, dtype=bool)
+    for top, bottom, left, right in boxes:
+        inside[top:bottom, left:right] = True
+    total = float(det.occupancy.sum())
+    if total > 0 and float(det.occupancy[inside].sum()) < 0.8 * total:
+        return []
+    return boxes
 
 
 def _lane_pattern(occ: np.ndarray) -> np.ndarray:
