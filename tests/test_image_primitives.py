@@ -226,3 +226,22 @@ def test_a_vertical_streak_is_left_to_the_background_not_taken_for_blobs():
     strip = 100.0 + band + streak + rng.normal(0.0, 5.0, yy.shape)
     away = np.abs(yy[:, 0] - 60) > 20  # rows well clear of the band
     np.testing.assert_array_equal(clean_blobs(strip, noise=5.0, size=21)[away], strip[away])
+
+
+def test_a_blob_too_wide_for_the_row_window_is_found_against_the_lane_core():
+    from blotquant.image.quantify import clean_blobs
+
+    rng = np.random.default_rng(3)
+    yy, xx = np.mgrid[0:120, 0:26].astype(float)
+    # a narrow lane (box 26 px, core columns 5-21, row window 7 px): a dust blob
+    # 5 px across beside the band fills the row window, but not half the core;
+    # band bars (and their edges) are left exactly as they are
+    lane = 0.5 * (np.tanh((xx - 5) / 1.5) - np.tanh((xx - 21) / 1.5))
+    band = 2000.0 * np.exp(-0.5 * ((yy - 60) / 2.0) ** 2) * lane
+    clean = 100.0 + band + rng.normal(0.0, 5.0, yy.shape)
+    blob = 800.0 * np.exp(-0.5 * (((yy - 80) / 2.0) ** 2 + ((xx - 13) / 2.0) ** 2))
+    core = slice(5, 21)
+    cleaned = clean_blobs(clean + blob, noise=5.0, size=7, core=core)
+    assert abs(cleaned.sum() - clean.sum()) < 0.1 * blob.sum()
+    assert abs(clean_blobs(clean + blob, noise=5.0, size=7).sum() - clean.sum()) > 0.5 * blob.sum()
+    np.testing.assert_array_equal(clean_blobs(clean, noise=5.0, size=7, core=core), clean)

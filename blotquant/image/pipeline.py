@@ -283,7 +283,9 @@ def _measure_membrane(
         # dust blobs a few pixels across are left to the detection rules (a band
         # spans its lane) but must not add to or take from any volume
         lane_width = (geom.rights[i] - geom.lefts[i]) / (1.0 + BOX_MARGIN)
-        cleaned = clean_blobs(strip, noise=noise, size=int(min(21, 0.5 * lane_width)))
+        cleaned = clean_blobs(strip, noise=noise, size=int(min(21, 0.5 * lane_width)),
+                              core=slice(a - geom.lefts[i], b - geom.lefts[i]),
+                              core_rows=valid[top:bottom, a:b].all(axis=1))
         core = strip[:, a - geom.lefts[i] : b - geom.lefts[i]]
         found = find_lane_peaks(core, window=window, min_snr=params.min_snr,
                                 max_width=0.8 * float(np.median(widths)))

@@ -252,7 +252,8 @@ def _gaussian_shares(y: np.ndarray, resid: np.ndarray, comps: list[BandWindow]) 
     return shares
 
 
-def clean_blobs(strip: np.ndarray, *, noise: float, size: int) -> np.ndarray:
+def clean_blobs(strip: np.ndarray, *, noise: float, size: int,
+                core: slice | None = None, core_rows: np.ndarray | None = None) -> np.ndarray:
     """Replace small blobs (dust a few pixels across) by the median of their row.
 
     A band is a bar across its lane: along a row it is flat or, at the lane's
@@ -273,6 +274,16 @@ def clean_blobs(strip: np.ndarray, *, noise: float, size: int) -> np.ndarray:
     size : int
         Row window (odd); blobs up to about half of it are removed. Keep it under
         the lane's width, so that a whole lane is never taken for a blob.
+    core : slice, optional
+        Columns of the lane core. A blob too wide for the row window but under
+        half the core is found against the median of its row's core pixels (a
+        band spans the core): it must depart from that median in the rows two
+        above and below as well (a band tilted across the lane by smile shifts
+        by a row or two), by 6 noise SDs and half the local signal. Its core
+        pixels then take the median of their row.
+    core_rows : (K,) bool ndarray, optional
+        Rows in which that test may be used (rows whose core is real data, not
+        the fill beside a deskewed image); default all.
     """
     size = int(size) | 1
     n_cols = strip.shape[1]
@@ -292,6 +303,31 @@ def clean_blobs(strip: np.ndarray, *, noise: float, size: int) -> np.ndarray:
     floor = float(np.median(strip[::4]))
     dev = strip[rr, cc] - median
     blob = np.abs(dev) > np.maximum(thr, 0.2 * np.abs(median - floor))
+    across = None
+    if core is not None:
+        # wider blobs: against the median of the row's core pixels
+        across = np.median(strip[:, core], axis=1)
+        # the test and the fill keep to the middle two thirds of the core: a
+        # box wider than its lane puts the lane's soft edges inside the core
+        trim = (core.stop - core.start) // 6
+        full_core, core = core, slice(core.start + trim, core.stop - trim)
+        highest = ndi.maximum_filter1d(across, 5, mode="nearest")
+        lowest = ndi.minimum_filter1d(across, 5, mode="nearest")
+        value = strip[rr, cc]
+        level = np.maximum(thr, 0.5 * np.abs(across[rr] - floor))
+        dev_core = np.where(value > across[rr], value - highest[rr], value - lowest[rr])
+        wide = (cc >= core.start) & (cc < core.stop) & (np.abs(dev_core) > level)
+        wide &= np.sign(dev_core) == np.sign(value - across[rr])
+        # only where no band lies within three rows: a band tilted across the
+        # lane (smile) departs from its row's median by far more than noise
+        # (the row's lower quartile, which a blob under half the core leaves alone)
+        lower = np.percentile(strip[:, core], 25, axis=1)
+        quiet = ndi.maximum_filter1d(np.abs(lower - floor), 7, mode="nearest") < 3 * thr
+        if core_rows is not None:
+            quiet &= core_rows
+        wide &= quiet[rr]
+        dev = np.where(wide, dev_core, dev)
+        blob |= wide
     n_rows = strip.shape[0]
     if blob.any():
         # a blob also stands out from its column (a vertical streak or smear does
@@ -307,14 +343,36 @@ def clean_blobs(strip: np.ndarray, *, noise: float, size: int) -> np.ndarray:
         return strip
     # the blob's tails, under the threshold, go with it: a diamond of radius 3
     # around each blob pixel (few pixels, so gathered by offsets, not dilated)
+    cleaned = strip.copy()
+    narrow = blob & ~wide if across is not None else blob
+    mr, mc = _around(rr[narrow], cc[narrow], strip.shape)
+    cleaned[mr, mc] = row_median(mr, mc)
+    if across is not None and (blob & wide).any():
+        # wider blobs: each row's median of the core pixels the blob leaves (its
+        # lower quartile if it leaves too few), inside the core; beside it the
+        # running median, capped at that level
+        mr, mc = _around(rr[blob & wide], cc[blob & wide], strip.shape)
+        covered = np.zeros(strip.shape, dtype=bool)
+        covered[mr, mc] = True
+        level = lower.copy()
+        for r in np.unique(mr):
+            rest = strip[r, full_core][~covered[r, full_core]]
+            if rest.size >= 3:
+                level[r] = np.median(rest)
+        inside = (mc >= core.start) & (mc < core.stop)
+        capped = np.minimum(row_median(mr, mc), np.maximum(level[mr], floor))
+        cleaned[mr, mc] = np.where(inside, level[mr], capped)
+    return cleaned
+
+
+def _around(rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """Unique pixels within a city-block distance of 3 of the given pixels."""
     dy, dx = np.mgrid[-3:4, -3:4]
     near = np.abs(dy) + np.abs(dx) <= 3
-    mr = np.clip(rr[blob][:, None] + dy[near][None, :], 0, n_rows - 1).ravel()
-    mc = np.clip(cc[blob][:, None] + dx[near][None, :], 0, n_cols - 1).ravel()
+    mr = np.clip(rows[:, None] + dy[near][None, :], 0, shape[0] - 1).ravel()
+    mc = np.clip(cols[:, None] + dx[near][None, :], 0, shape[1] - 1).ravel()
     mr, mc = np.unique(np.stack([mr, mc]), axis=1)
-    cleaned = strip.copy()
-    cleaned[mr, mc] = row_median(mr, mc)
-    return cleaned
+    return mr, mc
 
 
 def measure_lane(
