@@ -365,3 +365,24 @@ def test_bright_background_patches_are_not_membranes():
     res = analyze(blot.image)
     assert res.lanes.membrane.nunique() == 1
     np.testing.assert_allclose(res.lanes.x_center, blot.lanes.x_center, atol=4)
+
+
+def test_touching_lanes_merged_by_smoothing_are_restored_beside_a_group_gap():
+    # 14 narrow lanes (24 px at a 29 px pitch, one gap of 40 px) under smears: the
+    # pitch-scale smoothing merges some neighbours into one peak two pitches from
+    # the next, and the dips of the lightly smoothed profile must restore them
+    # (10 lanes were found before)
+    from blotquant.image.synthetic import make_blot
+
+    amounts = [[7118.2, 11393.4], [16168.3, 8975.5], [14268.0, 19408.3], [0.0, 22130.9],
+               [18723.1, 14064.9], [3725.5, 12129.7], [2650.5, 22759.5], [2905.7, 6439.6],
+               [5890.5, 20698.8], [21712.0, 0.0], [0.0, 7583.3], [21443.7, 4106.0],
+               [8652.0, 20654.4], [16979.8, 22274.7]]
+    centres = [17.2, 46.4, 75.7, 104.9, 134.2, 163.4, 192.7, 232.7, 262.0, 291.2, 320.5,
+               349.7, 379.0, 408.2]
+    blot = make_blot(shape=(413, 442), lane_centers=centres, lane_width=23.76,
+                     band_rows=(54.9, 136.4), band_sigmas=(1.5, 1.5), amounts=amounts,
+                     gradient=1331.3, blotches=2, smears=0.104, dust=10, rng=306094615)
+    res = analyze(blot.image)
+    assert len(res.lanes) == 14
+    np.testing.assert_allclose(np.sort(res.lanes.x_center.to_numpy()), centres, atol=4)

@@ -957,9 +957,10 @@ def detect_lanes_in_region(
             pitch = pitch0
         peaks, prominences = _merge_close(peaks, prominences, padded, min_distance=0.5 * pitch)
         pitch = float(np.median(np.diff(peaks))) if peaks.size >= 3 else pitch
-        if merged:
-            # the peaks stand whole multiples of the autocorrelation pitch apart:
-            # smoothing merged touching lanes, which the light profile still parts
+        if pitch0 and n_lanes is None:
+            # neighbouring peaks a whole number (>= 2) of autocorrelation pitches
+            # apart: smoothing merged touching lanes, which the light profile
+            # still parts (nothing is added unless every dip is found)
             peaks, prominences = _split_gaps_at_dips(peaks, prominences, light, pitch=pitch0)
             pitch = float(np.median(np.diff(peaks)))
         peaks, prominences = _split_wide(peaks, prominences, padded, pitch=pitch)
