@@ -301,18 +301,26 @@ def clean_blobs(strip: np.ndarray, *, noise: float, size: int,
 
     median = row_median(rr, cc)
     floor = float(np.median(strip[::4]))
+    n_rows = strip.shape[0]
     dev = strip[rr, cc] - median
     blob = np.abs(dev) > np.maximum(thr, 0.2 * np.abs(median - floor))
     across = None
     if core is not None:
         # wider blobs: against the median of the row's core pixels
-        across = np.median(strip[:, core], axis=1)
         # the test and the fill keep to the middle two thirds of the core: a
         # box wider than its lane puts the lane's soft edges inside the core
         trim = (core.stop - core.start) // 6
         full_core, core = core, slice(core.start + trim, core.stop - trim)
-        highest = ndi.maximum_filter1d(across, 5, mode="nearest")
-        lowest = ndi.minimum_filter1d(across, 5, mode="nearest")
+        # row statistics only for the rows near candidates (a few per cent)
+        near_rows = np.zeros(n_rows, dtype=bool)
+        near_rows[rr[(cc >= core.start) & (cc < core.stop)]] = True
+        near_rows = ndi.binary_dilation(near_rows, iterations=3)
+        across = np.full(n_rows, np.nan)
+        lower = np.full(n_rows, np.inf)
+        across[near_rows] = np.median(strip[near_rows, full_core], axis=1)
+        lower[near_rows] = np.percentile(strip[near_rows, core], 25, axis=1)
+        highest = ndi.maximum_filter1d(np.nan_to_num(across, nan=np.inf), 5, mode="nearest")
+        lowest = ndi.minimum_filter1d(np.nan_to_num(across, nan=-np.inf), 5, mode="nearest")
         value = strip[rr, cc]
         level = np.maximum(thr, 0.5 * np.abs(across[rr] - floor))
         dev_core = np.where(value > across[rr], value - highest[rr], value - lowest[rr])
@@ -321,14 +329,12 @@ def clean_blobs(strip: np.ndarray, *, noise: float, size: int,
         # only where no band lies within three rows: a band tilted across the
         # lane (smile) departs from its row's median by far more than noise
         # (the row's lower quartile, which a blob under half the core leaves alone)
-        lower = np.percentile(strip[:, core], 25, axis=1)
         quiet = ndi.maximum_filter1d(np.abs(lower - floor), 7, mode="nearest") < 3 * thr
         if core_rows is not None:
             quiet &= core_rows
         wide &= quiet[rr]
         dev = np.where(wide, dev_core, dev)
         blob |= wide
-    n_rows = strip.shape[0]
     if blob.any():
         # a blob also stands out from its column (a vertical streak or smear does
         # not: it is background for the lane baseline); checked for the few
