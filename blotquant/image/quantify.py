@@ -276,11 +276,12 @@ def clean_blobs(strip: np.ndarray, *, noise: float, size: int,
         the lane's width, so that a whole lane is never taken for a blob.
     core : slice, optional
         Columns of the lane core. A blob too wide for the row window but under
-        half the core is found against the median of its row's core pixels (a
-        band spans the core): it must depart from that median in the rows two
-        above and below as well (a band tilted across the lane by smile shifts
-        by a row or two), by 6 noise SDs and half the local signal. Its core
-        pixels then take the median of their row.
+        half the core is found, in the middle two thirds of the core, against
+        the median of its row's core pixels (it must also depart from that
+        median in the rows two above and below), by 6 noise SDs and half the
+        local signal, and only in rows with no band within three rows (a band
+        tilted across the lane by smile departs from its row's median too).
+        Its core pixels take the median of the core pixels the blob leaves.
     core_rows : (K,) bool ndarray, optional
         Rows in which that test may be used (rows whose core is real data, not
         the fill beside a deskewed image); default all.
