@@ -380,7 +380,7 @@ def _measure_membrane(
             # the noise of a sum over its box plus the uncertainty of its baseline
             area = float(m.area[band_index])
             volume_noise = m.noise * np.sqrt(max(area, 1.0)) * 2.0
-            significant = m.volume[band_index] > 3.0 * volume_noise and peak > 0
+            significant = m.volume[band_index] > 5.0 * volume_noise and peak > 0
             records.append({
                 "lane_index": i,
                 "band": band_index + 1,
