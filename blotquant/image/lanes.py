@@ -695,7 +695,7 @@ def _merge_edge_pairs(peaks: np.ndarray, prom: np.ndarray, light: np.ndarray):
             out_q.append(prom[i])
             i += 1
     spacing = np.diff(peaks)
-    flanks = [spacing[j] for i in np.flatnonzero(pair) for j in (i - 1, i + 1) if 0 <= j < n - 1]
+    flanks = [spacing[j] for k in np.flatnonzero(pair) for j in (k - 1, k + 1) if 0 <= j < n - 1]
     if (len(out_p) < 2 or max(spans) > 0.8 * float(np.median(np.diff(out_p)))
             or min(spans) < 0.8 * min(flanks)):
         return peaks, prom

@@ -279,18 +279,18 @@ def _measure_membrane(
         strip = signal[top:bottom, geom.lefts[i] : geom.rights[i]]
         noise = robust_sd(strip)
         a, b = lane_columns(int(geom.lefts[i]), int(geom.rights[i]))
-        strip = clean_dust(strip, noise=noise, core=slice(a - geom.lefts[i], b - geom.lefts[i]))
+        core_cols = slice(a - geom.lefts[i], b - geom.lefts[i])
+        # rows where the deskewed lane holds real pixels (not edge fill)
+        inside = valid[top:bottom, a:b].all(axis=1)
+        strip = clean_dust(strip, noise=noise, core=core_cols)
         # dust blobs a few pixels across are left to the detection rules (a band
         # spans its lane) but must not add to or take from any volume
         lane_width = (geom.rights[i] - geom.lefts[i]) / (1.0 + BOX_MARGIN)
         cleaned = clean_blobs(strip, noise=noise, size=int(min(21, 0.5 * lane_width)),
-                              core=slice(a - geom.lefts[i], b - geom.lefts[i]),
-                              core_rows=valid[top:bottom, a:b].all(axis=1))
-        core = strip[:, a - geom.lefts[i] : b - geom.lefts[i]]
-        found = find_lane_peaks(core, window=window, min_snr=params.min_snr,
+                              core=core_cols, core_rows=inside)
+        found = find_lane_peaks(strip[:, core_cols], window=window, min_snr=params.min_snr,
                                 max_width=0.8 * float(np.median(widths)))
-        # peaks must lie where the deskewed lane holds real pixels (not edge fill)
-        inside = valid[top:bottom, a:b].all(axis=1)
+        # peaks must lie where the deskewed lane holds real pixels
         rows_ok = np.flatnonzero(inside)
         if rows_ok.size and found.rows.size:
             keep = (found.rows >= rows_ok[0] + 3) & (found.rows <= rows_ok[-1] - 3)

@@ -307,9 +307,9 @@ def clean_blobs(strip: np.ndarray, *, noise: float, size: int,
     blob = np.abs(dev) > np.maximum(thr, 0.2 * np.abs(median - floor))
     across = None
     if core is not None:
-        # wider blobs: against the median of the row's core pixels
-        # the test and the fill keep to the middle two thirds of the core: a
-        # box wider than its lane puts the lane's soft edges inside the core
+        # wider blobs, against the median of the row's core pixels; the test and
+        # the fill keep to the middle two thirds of the core (a box wider than
+        # its lane puts the lane's soft edges inside the core)
         trim = (core.stop - core.start) // 6
         full_core, core = core, slice(core.start + trim, core.stop - trim)
         # row statistics only for the rows near candidates (a few per cent)
@@ -361,14 +361,14 @@ def clean_blobs(strip: np.ndarray, *, noise: float, size: int,
         mr, mc = _around(rr[blob & wide], cc[blob & wide], strip.shape)
         covered = np.zeros(strip.shape, dtype=bool)
         covered[mr, mc] = True
-        level = lower.copy()
+        fill = lower.copy()
         for r in np.unique(mr):
             rest = strip[r, full_core][~covered[r, full_core]]
             if rest.size >= 3:
-                level[r] = np.median(rest)
+                fill[r] = np.median(rest)
         inside = (mc >= core.start) & (mc < core.stop)
-        capped = np.minimum(row_median(mr, mc), np.maximum(level[mr], floor))
-        cleaned[mr, mc] = np.where(inside, level[mr], capped)
+        capped = np.minimum(row_median(mr, mc), np.maximum(fill[mr], floor))
+        cleaned[mr, mc] = np.where(inside, fill[mr], capped)
     return cleaned
 
 
