@@ -245,3 +245,25 @@ def test_a_blob_too_wide_for_the_row_window_is_found_against_the_lane_core():
     assert abs(cleaned.sum() - clean.sum()) < 0.1 * blob.sum()
     assert abs(clean_blobs(clean + blob, noise=5.0, size=7).sum() - clean.sum()) > 0.5 * blob.sum()
     np.testing.assert_array_equal(clean_blobs(clean, noise=5.0, size=7, core=core), clean)
+
+
+def test_a_band_row_broken_by_empty_lanes_is_linked_again():
+    """A row whose last two positions tilt its prediction restarts after a gap; it must
+    be joined again (random blot: the lower band of a doublet, absent in two lanes,
+    became two rows 1 px apart and the predicted window took a third of the band)."""
+    from blotquant.image.bands import link_band_rows
+
+    upper = [100.1, 99.7, 100.7, 99.6, 99.8, 100.1, 100.2, 99.8, None, 99.9, 99.5, 100.0]
+    lower = [108.4, 108.5, 108.1, 109.2, 108.8, None, 107.7, 109.1, None, None, 108.3, None]
+    peaks = [np.array([y for y in (u, d) if y is not None]) for u, d in zip(upper, lower, strict=True)]
+    rows = link_band_rows(peaks, tolerance=3.8)
+    assert len(rows) == 2
+    assert sorted(rows[1]) == [i for i, y in enumerate(lower) if y is not None]
+
+
+def test_band_rows_a_doublet_apart_are_not_joined():
+    """Two rows that share no lane but sit a doublet apart stay two rows."""
+    from blotquant.image.bands import link_band_rows
+
+    peaks = [np.array([100.0])] * 4 + [np.array([108.0])] * 4
+    assert len(link_band_rows(peaks, tolerance=3.8)) == 2

@@ -146,6 +146,53 @@ def _assign(cost: np.ndarray, big: float) -> tuple[np.ndarray, np.ndarray]:
     return linear_sum_assignment(cost)
 
 
+def _predict_row(pos: dict[int, float], lane: int) -> float:
+    """Row position expected in ``lane`` from a band row's positions in other lanes.
+
+    Interpolated between the nearest lanes on either side; beyond the row's ends,
+    extrapolated along a least-squares line through its nearest (up to four)
+    lanes, so that one noisy position does not send the row astray across a gap.
+    """
+    lanes = np.array(sorted(pos), dtype=np.float64)
+    ys = np.array([pos[int(k)] for k in lanes])
+    if lanes.size == 1:
+        return float(ys[0])
+    if lanes[0] <= lane <= lanes[-1]:
+        return float(np.interp(lane, lanes, ys))
+    near = np.argsort(np.abs(lanes - lane), kind="stable")[:4]
+    x, y = lanes[near], ys[near]
+    slope = float(np.sum((x - x.mean()) * (y - y.mean())) / np.sum((x - x.mean()) ** 2))
+    return float(y.mean() + slope * (lane - x.mean()))
+
+
+def _merge_disjoint_rows(tracks: list[dict[int, int]], positions: list[dict[int, float]],
+                         tolerance: float) -> None:
+    """Join band rows that share no lane and lie on one line (a row broken by a gap).
+
+    A row that loses its way across lanes without the band (or a noisy position
+    that tilts its prediction) restarts as a new row; two rows are one when each
+    position of either lies within ``tolerance`` of where the other predicts it.
+    Both lists are updated in place.
+    """
+    merged = True
+    while merged:
+        merged = False
+        order = sorted(range(len(positions)), key=lambda i: np.mean(list(positions[i].values())))
+        for a, b in itertools.pairwise(order):
+            pa, pb = positions[a], positions[b]
+            if set(pa) & set(pb):
+                continue
+            fits = all(abs(_predict_row(pa, k) - y) <= tolerance for k, y in pb.items()) and all(
+                abs(_predict_row(pb, k) - y) <= tolerance for k, y in pa.items())
+            if fits:
+                pa.update(pb)
+                tracks[a].update(tracks[b])
+                positions.pop(b)
+                tracks.pop(b)
+                merged = True
+                break
+
+
 def link_band_rows(
     lane_peaks: list[np.ndarray],
     *,
@@ -167,35 +214,25 @@ def link_band_rows(
     """
     tracks: list[dict[int, int]] = []
     positions: list[dict[int, float]] = []
-
-    def predict(pos: dict[int, float], lane: int) -> float:
-        lanes = sorted(pos)
-        if len(lanes) >= 2:
-            l1, l2 = lanes[-2], lanes[-1]
-            slope = (pos[l2] - pos[l1]) / (l2 - l1)
-            return pos[l2] + slope * (lane - l2)
-        return pos[lanes[-1]]
-
     for lane, rows in enumerate(lane_peaks):
         if rows.size == 0:
             continue
-        if tracks:
-            pred = np.array([predict(p, lane) for p in positions])
+        assigned = set()
+        if positions:
+            pred = np.array([_predict_row(p, lane) for p in positions])
             cost = np.abs(rows[:, None] - pred[None, :])
             big = 1e6
             cost_m = np.where(cost <= tolerance, cost, big)
             r_idx, c_idx = _assign(cost_m, big)
-            assigned = set()
             for r, c in zip(r_idx, c_idx, strict=True):
                 if cost_m[r, c] < big:
                     tracks[c][lane] = int(r)
                     positions[c][lane] = float(rows[r])
                     assigned.add(int(r))
-        else:
-            assigned = set()
         for r in range(rows.size):
             if r not in assigned:
                 tracks.append({lane: r})
                 positions.append({lane: float(rows[r])})
+    _merge_disjoint_rows(tracks, positions, tolerance)
     order = np.argsort([np.mean(list(p.values())) for p in positions])
-    return [tracks[i] for i in order]
+    return [dict(sorted(tracks[i].items())) for i in order]
