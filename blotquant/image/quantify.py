@@ -346,6 +346,7 @@ def clean_blobs(strip: np.ndarray, *, noise: float, size: int,
         col = np.median(strip[start[None, :] + np.arange(vsize)[:, None], bc[None, :]], axis=0)
         dev_col = strip[br, bc] - col
         blob[blob] = (np.sign(dev_col) == np.sign(dev[blob])) & (np.abs(dev_col) > thr)
+        blob[blob] = ~_streaks(rr[blob], cc[blob], strip.shape, min_width=size // 2)
     if not blob.any():
         return strip
     # the blob's tails, under the threshold, go with it: a diamond of radius 3
@@ -353,7 +354,18 @@ def clean_blobs(strip: np.ndarray, *, noise: float, size: int,
     cleaned = strip.copy()
     narrow = blob & ~wide if across is not None else blob
     mr, mc = _around(rr[narrow], cc[narrow], strip.shape)
-    cleaned[mr, mc] = row_median(mr, mc)
+    if mr.size:
+        # where the blob covers over a third of the row window, a plain median is
+        # pulled towards it: the median of the window's other pixels is used there
+        covered = np.zeros(strip.shape, dtype=bool)
+        covered[rr[narrow], cc[narrow]] = True
+        cols = np.clip(mc[None, :] + offsets, 0, n_cols - 1)
+        window = np.where(covered[mr[None, :], cols], np.nan, strip[mr[None, :], cols])
+        left = np.isfinite(window).sum(axis=0)
+        biased = (left >= 3) & (left <= window.shape[0] - window.shape[0] // 3)
+        fill = row_median(mr, mc)
+        fill[biased] = np.nanmedian(window[:, biased], axis=0)
+        cleaned[mr, mc] = fill
     if across is not None and (blob & wide).any():
         # wider blobs: each row's median of the core pixels the blob leaves (its
         # lower quartile if it leaves too few), inside the core; beside it the
@@ -370,6 +382,32 @@ def clean_blobs(strip: np.ndarray, *, noise: float, size: int,
         capped = np.minimum(row_median(mr, mc), np.maximum(fill[mr], floor))
         cleaned[mr, mc] = np.where(inside, fill[mr], capped)
     return cleaned
+
+
+def _streaks(rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int], *,
+             min_width: int) -> np.ndarray:
+    """Which flagged pixels belong to tilted streaks, not to compact blobs.
+
+    Dust is compact and round; a thin band tilted across its lane (smile, tilt)
+    also stands out from its row's median and its column, but as a diagonal
+    streak: a connected group at least ``min_width`` columns wide whose rows
+    climb or fall steadily with its columns (correlation above 0.7).
+    """
+    streak = np.zeros(rows.size, dtype=bool)
+    if rows.size < 3:
+        return streak
+    mask = np.zeros(shape, dtype=bool)
+    mask[rows, cols] = True
+    labels, n = ndi.label(mask, structure=np.ones((3, 3), dtype=bool))
+    lab = labels[rows, cols]
+    diagonal = np.zeros(n + 1, dtype=bool)
+    for k, (_, cols_sl) in enumerate(ndi.find_objects(labels), start=1):
+        if cols_sl.stop - cols_sl.start < min_width:
+            continue
+        r, c = rows[lab == k].astype(float), cols[lab == k].astype(float)
+        if r.std() > 0 and c.std() > 0:
+            diagonal[k] = abs(np.corrcoef(r, c)[0, 1]) > 0.7
+    return diagonal[lab]
 
 
 def _around(rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
