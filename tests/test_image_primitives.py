@@ -297,3 +297,24 @@ def test_a_thin_band_tilted_across_its_lane_is_not_taken_for_dust():
     strip = 2900.0 + band + rng.normal(0.0, 80.0, yy.shape)
     cleaned = clean_blobs(strip, noise=80.0, size=10)
     assert abs(cleaned.sum() - strip.sum()) < 0.02 * band.sum()
+
+
+@pytest.mark.parametrize("slope", [0.05, 0.12])
+def test_blobs_are_looked_for_along_the_bands_slope(slope):
+    """A strong band tilted by smile (1-3 rows across a 49 px box) departs from its
+    rows' medians on its flanks; looked for along the slope, nothing is a blob."""
+    from blotquant.image.quantify import clean_blobs
+
+    rng = np.random.default_rng(7)
+    yy, xx = np.mgrid[0:120, 0:49].astype(float)
+    lane = 0.5 * (np.tanh((xx - 8) / 1.5) - np.tanh((xx - 41) / 1.5))
+    band = 20000.0 * np.exp(-0.5 * ((yy - 60.0 - slope * (xx - 24)) / 2.4) ** 2) * lane
+    speck = 6000.0 * np.exp(-0.5 * (((yy - 90) / 1.2) ** 2 + ((xx - 20) / 1.2) ** 2))
+    strip = (5000.0 + band + rng.normal(0.0, 80.0, yy.shape)).astype(np.float32)
+    level = clean_blobs(strip, noise=80.0, size=18, slope=slope)
+    assert abs(level.sum() - strip.sum()) < 0.001 * band.sum()
+    assert abs(clean_blobs(strip, noise=80.0, size=18).sum() - strip.sum()) > 0.01 * band.sum()
+    # a speck is still found when the strip is sheared
+    dusty = strip + speck.astype(np.float32)
+    assert abs(clean_blobs(dusty, noise=80.0, size=18, slope=slope).sum() - strip.sum()) \
+        < 0.3 * speck.sum()

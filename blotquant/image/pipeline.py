@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Literal
+from typing import Literal, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -40,6 +41,7 @@ from blotquant.image.quantify import (
 __all__ = ["AnalysisParams", "BlotResult", "analyze"]
 
 BackgroundMethod = Literal["lane", "rolling_ball"]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -197,6 +199,32 @@ def _drop_tall_bumps(tracks: list[dict[int, int]], peaks: list[LanePeaks], *,
     return [t for t in tracks if not tall(t)]
 
 
+def _band_slopes(tracks: list[dict[int, int]], peaks: list[LanePeaks],
+                 centers: np.ndarray) -> np.ndarray:
+    """Each lane's band slope (rows per column) from the smile of the band rows.
+
+    A parabola (a line for rows in under four lanes) is fitted to each row's
+    positions across the lanes, so that one lane's own offset does not set the
+    slope; a lane takes the median of the rows' derivatives at its centre.
+    """
+    per_lane: list[list[float]] = [[] for _ in range(centers.size)]
+    for track in tracks:
+        lanes = sorted(track)
+        if len(lanes) < 2:
+            continue
+        xs = centers[lanes].astype(np.float64)
+        ys = np.array([peaks[i].rows[track[i]] for i in lanes], dtype=np.float64)
+        if np.ptp(xs) <= 0:
+            continue
+        mid, scale = xs.mean(), np.ptp(xs)
+        coef = np.polyfit((xs - mid) / scale, ys, 2 if len(lanes) >= 4 else 1)
+        slope = np.polyval(np.polyder(coef), (centers - mid) / scale) / scale
+        for lane in range(centers.size):
+            if xs[0] <= centers[lane] <= xs[-1]:
+                per_lane[lane].append(float(slope[lane]))
+    return np.array([float(np.median(v)) if v else 0.0 for v in per_lane])
+
+
 def _gap_columns(geom: LaneGeometry, lane: int, width: int) -> list[tuple[int, int]]:
     """Column ranges of the bare membrane on either side of a lane (may be empty).
 
@@ -275,19 +303,16 @@ def _measure_membrane(
     widths = geom.rights - geom.lefts
     window = int(np.clip(1.5 * np.median(widths), 15, max(15, bottom - top)))
 
+    def core_of(i: int) -> tuple[slice, np.ndarray]:
+        """Core columns of lane ``i`` in its box, and the rows where they are real data."""
+        a, b = lane_columns(int(geom.lefts[i]), int(geom.rights[i]))
+        return slice(a - geom.lefts[i], b - geom.lefts[i]), valid[top:bottom, a:b].all(axis=1)
+
     def clean_and_find(i: int) -> tuple[np.ndarray, LanePeaks, float]:
         strip = signal[top:bottom, geom.lefts[i] : geom.rights[i]]
         noise = robust_sd(strip)
-        a, b = lane_columns(int(geom.lefts[i]), int(geom.rights[i]))
-        core_cols = slice(a - geom.lefts[i], b - geom.lefts[i])
-        # rows where the deskewed lane holds real pixels (not edge fill)
-        inside = valid[top:bottom, a:b].all(axis=1)
+        core_cols, inside = core_of(i)
         strip = clean_dust(strip, noise=noise, core=core_cols)
-        # dust blobs a few pixels across are left to the detection rules (a band
-        # spans its lane) but must not add to or take from any volume
-        lane_width = (geom.rights[i] - geom.lefts[i]) / (1.0 + BOX_MARGIN)
-        cleaned = clean_blobs(strip, noise=noise, size=int(min(21, 0.5 * lane_width)),
-                              core=core_cols, core_rows=inside)
         found = find_lane_peaks(strip[:, core_cols], window=window, min_snr=params.min_snr,
                                 max_width=0.8 * float(np.median(widths)))
         # peaks must lie where the deskewed lane holds real pixels
@@ -295,16 +320,27 @@ def _measure_membrane(
         if rows_ok.size and found.rows.size:
             keep = (found.rows >= rows_ok[0] + 3) & (found.rows <= rows_ok[-1] - 3)
             found = found.subset(keep)
-        return cleaned, found, noise
+        return strip, found, noise
+
+    def clean_lane(i: int) -> np.ndarray:
+        # dust blobs a few pixels across are left to the detection rules (a band
+        # spans its lane) but must not add to or take from any volume; they are
+        # looked for along the bands' local slope (smile), where a band is level
+        core_cols, inside = core_of(i)
+        lane_width = (geom.rights[i] - geom.lefts[i]) / (1.0 + BOX_MARGIN)
+        return clean_blobs(strips[i], noise=noises[i], size=int(min(21, 0.5 * lane_width)),
+                           core=core_cols, core_rows=inside, slope=slopes[i])
 
     # lanes are independent; NumPy and SciPy release the GIL for most of the work
-    if n_lanes >= 8 and signal.size >= 4_000_000:
-        from concurrent.futures import ThreadPoolExecutor
+    def per_lane_map(func: Callable[[int], T]) -> list[T]:
+        if n_lanes >= 8 and signal.size >= 4_000_000:
+            from concurrent.futures import ThreadPoolExecutor
 
-        with ThreadPoolExecutor(2) as pool:
-            per_lane = list(pool.map(clean_and_find, range(n_lanes)))
-    else:
-        per_lane = [clean_and_find(i) for i in range(n_lanes)]
+            with ThreadPoolExecutor(2) as pool:
+                return list(pool.map(func, range(n_lanes)))
+        return [func(i) for i in range(n_lanes)]
+
+    per_lane = per_lane_map(clean_and_find)
     strips = [s for s, _, _ in per_lane]
     peaks = [p for _, p, _ in per_lane]
     noises = [n for _, _, n in per_lane]
@@ -327,6 +363,8 @@ def _measure_membrane(
     for i in np.flatnonzero(geom.inferred):
         _join_rows(tracks, peaks, lane=int(i), tolerance=tolerance)
     tracks = _drop_tall_bumps(tracks, peaks, lane_width=float(np.median(widths)))
+    slopes = _band_slopes(tracks, peaks, geom.centers)
+    strips = per_lane_map(clean_lane)
 
     # windows per lane: detected from the profile, others predicted from the row
     lane_windows: list[list[BandWindow]] = [[] for _ in range(n_lanes)]

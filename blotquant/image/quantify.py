@@ -253,7 +253,8 @@ def _gaussian_shares(y: np.ndarray, resid: np.ndarray, comps: list[BandWindow]) 
 
 
 def clean_blobs(strip: np.ndarray, *, noise: float, size: int,
-                core: slice | None = None, core_rows: np.ndarray | None = None) -> np.ndarray:
+                core: slice | None = None, core_rows: np.ndarray | None = None,
+                slope: float = 0.0) -> np.ndarray:
     """Replace small blobs (dust a few pixels across) by the median of their row.
 
     A band is a bar across its lane: along a row it is flat or, at the lane's
@@ -285,7 +286,36 @@ def clean_blobs(strip: np.ndarray, *, noise: float, size: int,
     core_rows : (K,) bool ndarray, optional
         Rows in which that test may be used (rows whose core is real data, not
         the fill beside a deskewed image); default all.
+    slope : float
+        The bands' slope across the lane, rows per column (smile). The strip is
+        sheared by whole rows so that its bands lie level, cleaned, and sheared
+        back: a band tilted across its lane is not mistaken for a blob.
     """
+    n_rows, n_cols = strip.shape
+    shift = slope * (np.arange(n_cols) - (n_cols - 1) / 2.0)
+    if np.abs(shift).max() >= 0.5:
+        # level[r, c] = strip[r + shift[c], c], linearly interpolated (rows past
+        # the ends repeat the edge); the change made to the level strip goes back
+        # to the two rows each pixel was read from
+        base = np.floor(shift).astype(int)
+        frac = (shift - base).astype(np.float32)
+        padded = np.pad(strip, ((-base.min(), base.max() + 1), (0, 0)), mode="edge")
+        level = np.empty(strip.shape, dtype=np.float32)
+        for b in np.unique(base):
+            c = np.flatnonzero(base == b)
+            r = b - base.min()
+            level[:, c] = ((1 - frac[c]) * padded[r : r + n_rows, c]
+                           + frac[c] * padded[r + 1 : r + 1 + n_rows, c])
+        cleaned = clean_blobs(level, noise=noise, size=size, core=core, core_rows=core_rows)
+        lr, lc = np.nonzero(cleaned != level)
+        if lr.size == 0:
+            return strip
+        delta = (cleaned[lr, lc] - level[lr, lc]).astype(np.float64)
+        out = strip.astype(np.float64, copy=True)
+        for row, weight in ((lr + base[lc], 1 - frac[lc]), (lr + base[lc] + 1, frac[lc])):
+            ok = (row >= 0) & (row < n_rows)
+            np.add.at(out, (row[ok], lc[ok]), weight[ok] * delta[ok])
+        return out.astype(strip.dtype)
     size = int(size) | 1
     n_cols = strip.shape[1]
     if n_cols < size or size < 5:
