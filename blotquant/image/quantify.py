@@ -288,8 +288,9 @@ def clean_blobs(strip: np.ndarray, *, noise: float, size: int,
         the fill beside a deskewed image); default all.
     slope : float
         The bands' slope across the lane, rows per column (smile). The strip is
-        sheared by whole rows so that its bands lie level, cleaned, and sheared
-        back: a band tilted across its lane is not mistaken for a blob.
+        sheared (linear interpolation along each column) so that its bands lie
+        level and cleaned there; each change goes back to the two rows its pixel
+        was read from. A band tilted across its lane is not mistaken for a blob.
     """
     n_rows, n_cols = strip.shape
     shift = slope * (np.arange(n_cols) - (n_cols - 1) / 2.0)
