@@ -222,7 +222,8 @@ def _gaussian_shares(y: np.ndarray, resid: np.ndarray, comps: list[BandWindow]) 
     """Row-by-row shares of each band of a cluster (doublets, crowded rows).
 
     Each band is modelled by a small dictionary of Gaussians around its detected
-    centre (shifted by up to one half-width and 0.7-1.6 times its width), so that
+    centre (shifted by up to one half-width either way, 0.7-1.6 times its width: a
+    peak pulled towards a strong neighbour still finds its band), so that
     skewed or broadened bands are represented by their own shape; all weights are
     found at once by non-negative least squares (linear, fast, stable). A row's
     signal is then shared between bands in proportion to each band's fitted
@@ -232,7 +233,7 @@ def _gaussian_shares(y: np.ndarray, resid: np.ndarray, comps: list[BandWindow]) 
     owners, columns = [], []
     for k, c in enumerate(comps):
         sd = max(0.7, c.half_width / 1.1774)
-        for shift in (-0.5, 0.0, 0.5):
+        for shift in (-1.0, -0.5, 0.0, 0.5, 1.0):
             for scale in (0.7, 1.0, 1.6):
                 mu = c.row + shift * c.half_width
                 columns.append(np.exp(-0.5 * ((y - mu) / (sd * scale)) ** 2))
