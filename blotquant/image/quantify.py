@@ -16,6 +16,7 @@ the windows are summed without flank baselines.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -264,8 +265,11 @@ def clean_blobs(strip: np.ndarray, *, noise: float, size: int,
     departing from the row median by 6 noise SDs and a fifth of the local signal,
     and from the median of ``size`` pixels of their column by 6 noise SDs in the
     same direction, and the three pixels around them (the blob's tails), are
-    replaced by the row median. Only pixels that a running mean already flags
-    are looked at.
+    replaced by the row median (by the median of the window's pixels the blob
+    leaves, where the blob covers over a third of the window). Flagged pixels
+    forming a diagonal streak at least half a window wide are a thin band tilted
+    across the lane, not dust. Only pixels that a running mean already flags are
+    looked at.
 
     Parameters
     ----------
@@ -293,33 +297,12 @@ def clean_blobs(strip: np.ndarray, *, noise: float, size: int,
         level and cleaned there; each change goes back to the two rows its pixel
         was read from. A band tilted across its lane is not mistaken for a blob.
     """
-    n_rows, n_cols = strip.shape
-    shift = slope * (np.arange(n_cols) - (n_cols - 1) / 2.0)
+    shift = slope * (np.arange(strip.shape[1]) - (strip.shape[1] - 1) / 2.0)
     if np.abs(shift).max() >= 0.5:
-        # level[r, c] = strip[r + shift[c], c], linearly interpolated (rows past
-        # the ends repeat the edge); the change made to the level strip goes back
-        # to the two rows each pixel was read from
-        base = np.floor(shift).astype(int)
-        frac = (shift - base).astype(np.float32)
-        padded = np.pad(strip, ((-base.min(), base.max() + 1), (0, 0)), mode="edge")
-        level = np.empty(strip.shape, dtype=np.float32)
-        for b in np.unique(base):
-            c = np.flatnonzero(base == b)
-            r = b - base.min()
-            level[:, c] = ((1 - frac[c]) * padded[r : r + n_rows, c]
-                           + frac[c] * padded[r + 1 : r + 1 + n_rows, c])
-        cleaned = clean_blobs(level, noise=noise, size=size, core=core, core_rows=core_rows)
-        lr, lc = np.nonzero(cleaned != level)
-        if lr.size == 0:
-            return strip
-        delta = (cleaned[lr, lc] - level[lr, lc]).astype(np.float64)
-        out = strip.astype(np.float64, copy=True)
-        for row, weight in ((lr + base[lc], 1 - frac[lc]), (lr + base[lc] + 1, frac[lc])):
-            ok = (row >= 0) & (row < n_rows)
-            np.add.at(out, (row[ok], lc[ok]), weight[ok] * delta[ok])
-        return out.astype(strip.dtype)
+        return _clean_level(strip, shift, lambda level: clean_blobs(
+            level, noise=noise, size=size, core=core, core_rows=core_rows))
     size = int(size) | 1
-    n_cols = strip.shape[1]
+    n_rows, n_cols = strip.shape
     if n_cols < size or size < 5:
         return strip
     thr = 6.0 * noise
@@ -334,7 +317,6 @@ def clean_blobs(strip: np.ndarray, *, noise: float, size: int,
 
     median = row_median(rr, cc)
     floor = float(np.median(strip[::4]))
-    n_rows = strip.shape[0]
     dev = strip[rr, cc] - median
     blob = np.abs(dev) > np.maximum(thr, 0.2 * np.abs(median - floor))
     across = None
@@ -414,6 +396,36 @@ def clean_blobs(strip: np.ndarray, *, noise: float, size: int,
         capped = np.minimum(row_median(mr, mc), np.maximum(fill[mr], floor))
         cleaned[mr, mc] = np.where(inside, fill[mr], capped)
     return cleaned
+
+
+def _clean_level(strip: np.ndarray, shift: np.ndarray,
+                 clean: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """Clean a strip whose bands climb by ``shift[c]`` rows in column ``c``.
+
+    The strip is read level, ``level[r, c] = strip[r + shift[c], c]`` (linear
+    interpolation; rows past the ends repeat the edge), cleaned, and each change
+    goes back to the two rows its pixel was read from, in proportion.
+    """
+    n_rows = strip.shape[0]
+    base = np.floor(shift).astype(int)
+    frac = (shift - base).astype(np.float32)
+    padded = np.pad(strip, ((-base.min(), base.max() + 1), (0, 0)), mode="edge")
+    level = np.empty(strip.shape, dtype=np.float32)
+    for b in np.unique(base):  # columns read with the same whole-row offset
+        c = np.flatnonzero(base == b)
+        r = b - base.min()
+        level[:, c] = ((1 - frac[c]) * padded[r : r + n_rows, c]
+                       + frac[c] * padded[r + 1 : r + 1 + n_rows, c])
+    cleaned = clean(level)
+    lr, lc = np.nonzero(cleaned != level)
+    if lr.size == 0:
+        return strip
+    delta = (cleaned[lr, lc] - level[lr, lc]).astype(np.float64)
+    out = strip.astype(np.float64, copy=True)
+    for row, weight in ((lr + base[lc], 1 - frac[lc]), (lr + base[lc] + 1, frac[lc])):
+        ok = (row >= 0) & (row < n_rows)
+        np.add.at(out, (row[ok], lc[ok]), weight[ok] * delta[ok])
+    return out.astype(strip.dtype)
 
 
 def _streaks(rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int], *,
