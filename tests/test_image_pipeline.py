@@ -409,3 +409,23 @@ def test_no_band_is_invented_where_a_volume_barely_clears_the_noise():
     assert set(found.lane) <= loaded and len(found) >= len(loaded) - 1
     true_y = blot.bands.set_index("lane").y
     assert (np.abs(found.y.to_numpy() - true_y.loc[found.lane].to_numpy()) < 4).all()
+
+
+def test_a_faint_lane_touching_a_bright_one_is_found():
+    # lane 3 holds one faint band and touches the bright lane 4: its profile is a
+    # flat shelf on lane 4's flank with no peak of its own (lane 2 is empty)
+    from blotquant.image.synthetic import make_blot
+
+    centers = [34.155, 100.575, 166.995, 233.415, 299.835, 366.254]
+    amounts = [[9475.16, 0.0], [0.0, 0.0], [5206.19, 0.0], [12852.83, 20543.56],
+               [16203.86, 9408.98], [9475.16, 11344.04]]
+    blot = make_blot(shape=(348, 429), lane_centers=centers, lane_width=60.105,
+                     band_rows=(76.467, 190.030), band_sigmas=(2.461, 2.827), amounts=amounts,
+                     tilt_deg=2.865, smile=-7.020, gradient=103.34, blotches=3, dust=28,
+                     rng=539444871)
+    res = analyze(blot.image)
+    assert len(res.lanes) == len(centers)
+    np.testing.assert_allclose(res.lanes["x_center"], blot.lanes["x_center"], atol=60.1 / 3)
+    assert set(res.lanes.loc[res.lanes.inferred, "lane"]) == {2}
+    faint = res.bands[(res.bands.lane == 3) & res.bands.detected]
+    assert len(faint) == 1

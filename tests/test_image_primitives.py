@@ -333,3 +333,35 @@ def test_broad_overlapping_bands_are_shared_even_when_a_peak_is_pulled():
     windows = [BandWindow(140.0, 11.8, 100, 158, True), BandWindow(168.0, 10.6, 158, 215, True)]
     measured = measure_lane(strip, windows, noise=5.0).volume
     np.testing.assert_allclose(measured, [upper.sum() * 20, lower.sum() * 20], rtol=0.03)
+
+
+def test_every_other_lane_empty_gives_the_half_pitch():
+    from blotquant.image.lanes import _infer_empty_lanes
+
+    # three loaded lanes 47.5 px apart, then only every other lane loaded
+    centers = np.array([44.0, 91.0, 139.0, 234.0, 330.0, 426.0])
+    placed, seen = _infer_empty_lanes(centers)
+    np.testing.assert_allclose(placed[~seen], [186.5, 282.0, 378.0])
+    # the same spacings from lanes whose boxes fill the double pitch: one lane
+    # split in two by an artefact, not empty lanes between wide ones
+    lefts = centers - 40.0
+    rights = centers + 40.0
+    placed, seen = _infer_empty_lanes(centers, lefts, rights)
+    assert seen.all()
+
+
+def test_shelf_beside_a_bright_lane_is_a_lane_but_not_a_step_inside_one():
+    from blotquant.image.lanes import _add_shelf_lanes
+
+    x = np.arange(300)
+    lane = lambda a, b, h: h * ((x >= a) & (x < b))
+    # lane 1 bright at 10-60; a gap; a faint flat lane at 100-160 touching a
+    # bright lane at 160-220
+    profile = lane(10, 60, 1.0) + lane(100, 160, 0.4) + lane(160, 220, 1.2)
+    peaks = np.array([35, 190])
+    found, _ = _add_shelf_lanes(peaks, np.array([1.0, 1.2]), profile)
+    assert found.size == 3 and abs(found[1] - 130) <= 2
+    # the same shelf between two bright lanes' runs is part of one of them
+    profile = lane(40, 100, 1.0) + lane(100, 160, 0.4) + lane(160, 220, 1.2)
+    found, _ = _add_shelf_lanes(np.array([70, 190]), np.array([1.0, 1.2]), profile)
+    assert found.tolist() == [70, 190]

@@ -754,13 +754,40 @@ def _fill_gaps(centers: np.ndarray, *, n_lanes: int, size: int) -> tuple[np.ndar
     return np.asarray(centers), np.asarray(seen, dtype=bool)
 
 
-def _infer_empty_lanes(centers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _comb_pitch(gaps: np.ndarray) -> float | None:
+    """The comb's pitch from the spacings of loaded lanes, or None when irregular.
+
+    Most spacings must agree with the median (within 12 %), or, when every other
+    lane is empty, at least two must agree with half the median and explain more
+    spacings as whole multiples (1-3) of it than the median does.
+    """
+    best, best_explained = None, 0
+    for k in (1, 2):
+        pitch = float(np.median(gaps)) / k
+        regular = np.abs(gaps - pitch) <= 0.12 * pitch
+        needed = max(2, 0.5 * gaps.size) if k == 1 else 2
+        if pitch <= 0 or regular.sum() < needed:
+            continue
+        pitch = float(np.mean(gaps[regular]))
+        ratio = gaps / pitch
+        explained = int(np.sum((np.round(ratio) <= 3) & (np.abs(ratio - np.round(ratio)) <= 0.12)))
+        if explained > best_explained:
+            best, best_explained = pitch, explained
+    return best
+
+
+def _infer_empty_lanes(
+    centers: np.ndarray, lefts: npt.ArrayLike | None = None, rights: npt.ArrayLike | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Place empty lanes where loaded lanes leave a gap of exactly 2 or 3 pitches.
 
-    Lanes are loaded through an evenly spaced comb, so when most spacings agree
-    with the median pitch (within 12 %) a gap of twice or three times it (within
-    12 % of a pitch) holds one or two lanes that were loaded with nothing. Gaps
-    that are not whole multiples (spacers between groups) stay gaps.
+    Lanes are loaded through an evenly spaced comb, so when the spacings agree
+    with one pitch (see :func:`_comb_pitch`; it may be half the median spacing
+    when every other lane is empty) a gap of twice or three times it (within
+    12-15 % of a pitch) holds one or two lanes that were loaded with nothing.
+    Gaps that are not whole multiples (spacers between groups) stay gaps, and
+    with the lanes' boxes (``lefts``, ``rights``) given, a lane is only placed
+    where the neighbours' boxes leave a quarter pitch free on both sides of it.
 
     Returns
     -------
@@ -774,20 +801,24 @@ def _infer_empty_lanes(centers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if centers.size < 3:
         return centers, seen
     gaps = np.diff(centers)
-    pitch = float(np.median(gaps))
-    regular = np.abs(gaps - pitch) <= 0.12 * pitch
-    if pitch <= 0 or regular.sum() < max(2, 0.5 * gaps.size):
+    pitch = _comb_pitch(gaps)
+    if pitch is None:
         return centers, seen
-    pitch = float(np.mean(gaps[regular]))
+    regular = np.abs(gaps - pitch) <= 0.12 * pitch
     # a gap is the difference of two centres, each a little off: allow the
     # scatter of the regular spacings, from 12 % up to 15 % of a pitch
     spread = float(np.std(gaps[regular]))
     tolerance = float(np.clip(2.5 * spread, 0.12 * pitch, 0.15 * pitch))
     new = []
-    for a, g in zip(centers[:-1], gaps, strict=True):
+    for k, (a, g) in enumerate(zip(centers[:-1], gaps, strict=True)):
         m = round(g / pitch)
-        if m in (2, 3) and abs(g - m * pitch) <= tolerance:
-            new.extend(a + g * j / m for j in range(1, m))
+        if m not in (2, 3) or abs(g - m * pitch) > tolerance:
+            continue
+        placed = [a + g * j / m for j in range(1, m)]
+        if lefts is not None and rights is not None and (
+                rights[k] > placed[0] - 0.25 * pitch or lefts[k + 1] < placed[-1] + 0.25 * pitch):
+            continue
+        new.extend(placed)
     if not new:
         return centers, seen
     all_centers = np.concatenate([centers, new])
@@ -802,15 +833,18 @@ def _boxes_with_placed_lanes(
 ) -> tuple[list[float], list[float], list[bool]]:
     """Boxes for all ``centers``, the seen lanes keeping theirs (in order).
 
-    A placed (empty) lane shows no edges and gets the typical box centred on its place.
+    A placed (empty) lane shows no edges and gets the typical box centred on its
+    place; no box passes half-way to a neighbouring lane's centre.
     """
     half_width = float(np.median(np.subtract(rights, lefts))) / 2.0
     boxes = iter(zip(lefts, rights, cut, strict=True))
     out_l, out_r, out_c = [], [], []
-    for c, is_seen in zip(centers, seen, strict=True):
+    for k, (c, is_seen) in enumerate(zip(centers, seen, strict=True)):
         box = next(boxes) if is_seen else (c - half_width, c + half_width, False)
-        out_l.append(box[0])
-        out_r.append(box[1])
+        lo = (centers[k - 1] + c) / 2.0 if k > 0 else -np.inf
+        hi = (c + centers[k + 1]) / 2.0 if k + 1 < len(centers) else np.inf
+        out_l.append(max(float(box[0]), lo))
+        out_r.append(min(float(box[1]), hi))
         out_c.append(bool(box[2]))
     return out_l, out_r, out_c
 
@@ -822,7 +856,7 @@ def add_inferred_lanes(geom: LaneGeometry, *, width: int) -> LaneGeometry:
     the gap an empty lane stood in). ``width`` is the image width, to clip boxes.
     Returns ``geom`` itself when no lane is placed.
     """
-    centers, seen = _infer_empty_lanes(geom.centers)
+    centers, seen = _infer_empty_lanes(geom.centers, geom.lefts, geom.rights)
     if seen.all():
         return geom
     lefts, rights, cut = _boxes_with_placed_lanes(centers, seen, geom.lefts, geom.rights,
@@ -840,24 +874,84 @@ def add_inferred_lanes(geom: LaneGeometry, *, width: int) -> LaneGeometry:
     )
 
 
-def _plateau_middles(peaks: np.ndarray, smooth: np.ndarray) -> np.ndarray:
-    """Middle of the run of columns around each peak above half its height.
+def _half_height_runs(peaks: np.ndarray, smooth: np.ndarray) -> list[tuple[int, int]]:
+    """The run of columns around each peak above half its height (inclusive ends).
 
     The run stops at the valleys (lowest points) between the peak and its
     neighbours, or at the image edges; half height is counted from the lower of
-    those valleys. A lane whose profile is a plateau thus gets its middle, not the
-    position of the highest wiggle on it.
+    those valleys.
     """
     n = smooth.size
-    middles = np.asarray(peaks, dtype=np.float64).copy()
+    runs = []
     for k, p in enumerate(peaks):
+        p = int(p)
         # from the valleys between it and its neighbours (or the image edges)
         lo = int(peaks[k - 1]) + int(np.argmin(smooth[peaks[k - 1] : p + 1])) if k > 0 else 0
         hi = p + int(np.argmin(smooth[p : peaks[k + 1] + 1])) if k + 1 < peaks.size else n - 1
         floor = min(float(smooth[lo : p + 1].min()), float(smooth[p : hi + 1].min()))
-        a, b = run_above(smooth, p, 0.5 * (floor + float(smooth[p])), lo=lo, hi=hi)
-        middles[k] = (a + b + 1) / 2.0
-    return middles
+        runs.append(run_above(smooth, p, 0.5 * (floor + float(smooth[p])), lo=lo, hi=hi))
+    return runs
+
+
+def _plateau_middles(peaks: np.ndarray, smooth: np.ndarray) -> np.ndarray:
+    """Middle of the run of columns around each peak above half its height.
+
+    A lane whose profile is a plateau thus gets its middle, not the position of
+    the highest wiggle on it (see :func:`_half_height_runs`).
+    """
+    runs = _half_height_runs(np.asarray(peaks, dtype=int), smooth)
+    return np.asarray([(a + b + 1) / 2.0 for a, b in runs], dtype=np.float64)
+
+
+def _add_shelf_lanes(peaks: np.ndarray, prom: np.ndarray, smooth: np.ndarray):
+    """Lanes that are a flat shelf on the flank of a brighter neighbour.
+
+    A faint lane touching a bright one makes no peak of its own in the profile,
+    only a step down to the gap beyond it. A run of columns outside every lane's
+    half-height run (see :func:`_half_height_runs`) is added as one lane at its
+    middle when it
+
+    * stays above a third of the median lane height for at least 0.6 of the
+      median run width,
+    * is flat (its 10-90 % range under a third of its level),
+    * falls to a gap at one end and leans on a lane's run at the other (a run
+      between two lanes' runs is part of one of them; a plateau between two
+      gaps was already weighed as a peak), and
+    * stands at least a third as high as the lane it leans on.
+
+    The median lane height and width are those of the peaks at least a fifth as
+    high as the highest.
+    """
+    if peaks.size < 2:
+        return peaks, prom
+    heights = smooth[peaks]
+    runs = _half_height_runs(peaks, smooth)
+    major = heights >= 0.2 * heights.max()
+    typical_width = float(np.median([b - a + 1 for (a, b), m in zip(runs, major, strict=True) if m]))
+    level = float(np.median(heights[major])) / 3.0
+    free = smooth > level
+    for a, b in runs:
+        free[a : b + 1] = False
+    ends = {b + 1: k for k, (a, b) in enumerate(runs)}
+    starts = {a: k for k, (a, b) in enumerate(runs)}
+    extra = []
+    for a, b in _runs(free):
+        falls = (a == 0 or smooth[a - 1] <= level) or (b == smooth.size or smooth[b] <= level)
+        if b - a < 0.6 * typical_width or not falls:
+            continue
+        values = smooth[a:b]
+        shelf = float(np.median(values))
+        # as high as a third of the lane it leans on
+        leans_on = [heights[k] for k in (ends.get(a), starts.get(b)) if k is not None]
+        lo_v, hi_v = np.percentile(values, [10, 90])
+        if hi_v - lo_v < shelf / 3.0 and leans_on and all(shelf >= h / 3.0 for h in leans_on):
+            extra.append((a + b) // 2)
+    if not extra:
+        return peaks, prom
+    all_peaks = np.concatenate([peaks, extra])
+    all_prom = np.concatenate([prom, np.full(len(extra), float(np.min(prom)))])
+    order = np.argsort(all_peaks)
+    return all_peaks[order], all_prom[order]
 
 
 def _lane_boxes(
@@ -970,6 +1064,7 @@ def detect_lanes_in_region(
         peaks, prominences = _split_at_dips(peaks, prominences, padded, light, pitch=pitch0)
     if peaks.size >= 2 and (n_lanes is None or peaks.size < n_lanes):
         peaks, prominences = _add_faint_lanes(peaks, prominences, occ, pad=pad)
+        peaks, prominences = _add_shelf_lanes(peaks, prominences, padded)
     if n_lanes is not None and peaks.size > n_lanes:
         strongest = np.sort(np.argsort(-prominences)[:n_lanes])
         peaks, prominences = peaks[strongest], prominences[strongest]
@@ -989,7 +1084,7 @@ def detect_lanes_in_region(
     seen = np.ones(len(centers), dtype=bool)
     if n_lanes is None or 2 <= len(centers) < n_lanes:
         if n_lanes is None:
-            all_centers, seen = _infer_empty_lanes(np.asarray(centers))
+            all_centers, seen = _infer_empty_lanes(np.asarray(centers), lefts, rights)
         else:
             all_centers, seen = _fill_gaps(np.asarray(centers), n_lanes=n_lanes, size=n)
         if not seen.all():
