@@ -365,3 +365,20 @@ def test_shelf_beside_a_bright_lane_is_a_lane_but_not_a_step_inside_one():
     profile = lane(40, 100, 1.0) + lane(100, 160, 0.4) + lane(160, 220, 1.2)
     found, _ = _add_shelf_lanes(np.array([70, 190]), np.array([1.0, 1.2]), profile)
     assert found.tolist() == [70, 190]
+
+
+def test_pixels_lifted_off_the_clip_level_by_read_noise_count_as_saturated():
+    from blotquant.image.io import scan_from_array
+    from blotquant.image.polarity import saturation_mask
+
+    # dark bands on a 16-bit scan clip at 0; read noise added afterwards lifts a
+    # clipped pixel to 20 counts (0.03 % of the range), which is still clipped
+    data = np.full((16, 16), 60000, dtype=np.uint16)
+    data[4, 4], data[5, 5], data[6, 6] = 0, 20, 500
+    mask = saturation_mask(scan_from_array(data), polarity="dark")
+    assert mask[4, 4] and mask[5, 5] and not mask[6, 6]
+    # 8-bit bright bands: one grey level below the top is clipped, two are not
+    data8 = np.full((16, 16), 10, dtype=np.uint8)
+    data8[4, 4], data8[5, 5], data8[6, 6] = 255, 254, 253
+    mask = saturation_mask(scan_from_array(data8), polarity="light")
+    assert mask[4, 4] and mask[5, 5] and not mask[6, 6]

@@ -313,12 +313,15 @@ def _measure_membrane(
         noise = robust_sd(strip)
         core_cols, inside = core_of(i)
         strip = clean_dust(strip, noise=noise, core=core_cols)
-        found = find_lane_peaks(strip[:, core_cols], window=window, min_snr=params.min_snr,
-                                max_width=0.8 * float(np.median(widths)))
-        # peaks must lie where the deskewed lane holds real pixels
+        # peaks are looked for, and must lie, where the deskewed lane holds real
+        # pixels (a lane by the edge of a tilted scan runs out of the image)
         rows_ok = np.flatnonzero(inside)
+        first, last = (int(rows_ok[0]), int(rows_ok[-1])) if rows_ok.size else (0, strip.shape[0] - 1)
+        found = find_lane_peaks(strip[first : last + 1, core_cols], window=window,
+                                min_snr=params.min_snr, max_width=0.8 * float(np.median(widths)))
+        found = LanePeaks(found.rows + first, found.heights, found.noise, found.widths)
         if rows_ok.size and found.rows.size:
-            keep = (found.rows >= rows_ok[0] + 3) & (found.rows <= rows_ok[-1] - 3)
+            keep = (found.rows >= first + 3) & (found.rows <= last - 3)
             found = found.subset(keep)
         return strip, found, noise
 

@@ -17,7 +17,11 @@ from scipy import ndimage as ndi
 from blotquant.errors import InvalidInputError
 from blotquant.image.io import Scan
 
-__all__ = ["Polarity", "guess_polarity", "saturation_mask", "to_signal"]
+__all__ = ["SATURATION_MARGIN", "Polarity", "guess_polarity", "saturation_mask", "to_signal"]
+
+#: Pixels within this fraction of the detector range of the clip level count as
+#: saturated (see :func:`saturation_mask`).
+SATURATION_MARGIN = 0.002
 
 Polarity = Literal["light", "dark"]
 
@@ -97,12 +101,21 @@ def to_signal(scan: Scan, *, polarity: Polarity) -> npt.NDArray[np.float32]:
     raise InvalidInputError(msg)
 
 
-def saturation_mask(scan: Scan, *, polarity: Polarity) -> npt.NDArray[np.bool_]:
+def saturation_mask(
+    scan: Scan, *, polarity: Polarity, margin: float = SATURATION_MARGIN
+) -> npt.NDArray[np.bool_]:
     """Pixels clipped at the band end of the detector range.
 
     For light bands that is the bright end (dtype maximum or a lower plateau);
-    for dark bands the dark end (0 or a plateau above it).
+    for dark bands the dark end (0 or a plateau above it). Pixels within
+    ``margin`` of the range between the two clip levels (at least one grey level
+    for integer data) count too: read noise added after the detector clipped
+    lifts a clipped pixel off the clip level.
     """
+    high, low = scan.saturation_high, scan.saturation_low
+    tolerance = margin * (high - low) if np.isfinite(high) and np.isfinite(low) else 0.0
+    if np.issubdtype(scan.data.dtype, np.integer):
+        tolerance = max(tolerance, 1.0)
     if polarity == "light":
-        return np.asarray(scan.data >= scan.saturation_high)
-    return np.asarray(scan.data <= scan.saturation_low)
+        return np.asarray(scan.data >= high - tolerance)
+    return np.asarray(scan.data <= low + tolerance)
