@@ -702,6 +702,16 @@ def _merge_edge_pairs(peaks: np.ndarray, prom: np.ndarray, light: np.ndarray):
     return np.asarray(out_p, dtype=int), np.asarray(out_q)
 
 
+def _with_extra_peaks(peaks: np.ndarray, prom: np.ndarray, extra: list[int]):
+    """``peaks`` with ``extra`` added (sorted), the added ones at the lowest prominence."""
+    if not extra:
+        return peaks, prom
+    all_peaks = np.concatenate([peaks, extra])
+    all_prom = np.concatenate([prom, np.full(len(extra), float(np.min(prom)))])
+    order = np.argsort(all_peaks)
+    return all_peaks[order], all_prom[order]
+
+
 def _add_faint_lanes(peaks: np.ndarray, prom: np.ndarray, occupancy: np.ndarray, *, pad: int):
     """Second pass: lanes too faint for the intensity profile, away from known lanes.
 
@@ -718,12 +728,7 @@ def _add_faint_lanes(peaks: np.ndarray, prom: np.ndarray, occupancy: np.ndarray,
         return peaks, prom
     found, _ = sps.find_peaks(padded, prominence=0.2 * typical, height=0.2 * typical)
     extra = [int(q) for q in found if np.min(np.abs(peaks - q)) >= 0.75 * pitch]
-    if not extra:
-        return peaks, prom
-    all_peaks = np.concatenate([peaks, extra])
-    all_prom = np.concatenate([prom, np.full(len(extra), float(np.min(prom)))])
-    order = np.argsort(all_peaks)
-    return all_peaks[order], all_prom[order]
+    return _with_extra_peaks(peaks, prom, extra)
 
 
 def _fill_gaps(centers: np.ndarray, *, n_lanes: int, size: int) -> tuple[np.ndarray, np.ndarray]:
@@ -946,12 +951,7 @@ def _add_shelf_lanes(peaks: np.ndarray, prom: np.ndarray, smooth: np.ndarray):
         lo_v, hi_v = np.percentile(values, [10, 90])
         if hi_v - lo_v < shelf / 3.0 and leans_on and all(shelf >= h / 3.0 for h in leans_on):
             extra.append((a + b) // 2)
-    if not extra:
-        return peaks, prom
-    all_peaks = np.concatenate([peaks, extra])
-    all_prom = np.concatenate([prom, np.full(len(extra), float(np.min(prom)))])
-    order = np.argsort(all_peaks)
-    return all_peaks[order], all_prom[order]
+    return _with_extra_peaks(peaks, prom, extra)
 
 
 def _lane_boxes(
