@@ -49,6 +49,10 @@ class LanePeaks:
         """The peaks where ``keep`` is True."""
         return LanePeaks(self.rows[keep], self.heights[keep], self.noise, self.widths[keep])
 
+    def shifted(self, rows: float) -> LanePeaks:
+        """The same peaks with their rows moved by ``rows``."""
+        return LanePeaks(self.rows + rows, self.heights, self.noise, self.widths)
+
 
 def lane_columns(left: int, right: int, *, core: float = 0.6) -> tuple[int, int]:
     """The central ``core`` fraction of a lane box's columns (at least 1)."""

@@ -13,6 +13,10 @@ strip of a band-enhanced image, peaks, consensus) with these additions:
 * **pitch**: peaks are smoothed on the scale of the lane spacing, and a gap of
   exactly two or three spacings between loaded lanes holds inferred empty lanes
   (checked again by :func:`add_inferred_lanes` once artefact lanes are dropped);
+  the spacing may be half the median one when every other lane is empty;
+* **faint lanes**: lanes too faint for the profile's peaks are found again from
+  the occupancy count, and a faint lane touching a bright one from the flat
+  shelf it makes on the bright lane's flank;
 * **touching lanes**: a plateau several pitches wide is split evenly, or, when too
   few peaks are left to measure the pitch from, at the dips the lightly smoothed
   profile still shows between the lanes; peaks that stand whole multiples of the

@@ -318,8 +318,8 @@ def _measure_membrane(
         rows_ok = np.flatnonzero(inside)
         first, last = (int(rows_ok[0]), int(rows_ok[-1])) if rows_ok.size else (0, strip.shape[0] - 1)
         found = find_lane_peaks(strip[first : last + 1, core_cols], window=window,
-                                min_snr=params.min_snr, max_width=0.8 * float(np.median(widths)))
-        found = LanePeaks(found.rows + first, found.heights, found.noise, found.widths)
+                                min_snr=params.min_snr,
+                                max_width=0.8 * float(np.median(widths))).shifted(first)
         if rows_ok.size and found.rows.size:
             keep = (found.rows >= first + 3) & (found.rows <= last - 3)
             found = found.subset(keep)
